@@ -66,9 +66,7 @@ KINDS: tuple[KindSpec, ...] = (
     _k("Secret", "", ("v1",), "secrets", o.Secret, metadata_only=True),
     _k("ServiceAccount", "", ("v1",), "serviceaccounts", o.ServiceAccount),
     _k("PersistentVolumeClaim", "", ("v1",), "persistentvolumeclaims", o.PersistentVolumeClaim),
-    _k(
-        "PersistentVolume", "", ("v1",), "persistentvolumes", o.PersistentVolume, namespaced=False
-    ),
+    _k("PersistentVolume", "", ("v1",), "persistentvolumes", o.PersistentVolume, namespaced=False),
     _k("Deployment", "apps", ("v1",), "deployments", o.Workload),
     _k("StatefulSet", "apps", ("v1",), "statefulsets", o.Workload),
     _k("ReplicaSet", "apps", ("v1",), "replicasets", o.Workload),
@@ -94,7 +92,14 @@ KINDS: tuple[KindSpec, ...] = (
         reportable=False,
     ),
     _k("Role", "rbac.authorization.k8s.io", ("v1",), "roles", o.Role),
-    _k("ClusterRole", "rbac.authorization.k8s.io", ("v1",), "clusterroles", o.Role, namespaced=False),
+    _k(
+        "ClusterRole",
+        "rbac.authorization.k8s.io",
+        ("v1",),
+        "clusterroles",
+        o.Role,
+        namespaced=False,
+    ),
     _k("RoleBinding", "rbac.authorization.k8s.io", ("v1",), "rolebindings", o.RoleBinding),
     _k(
         "ClusterRoleBinding",

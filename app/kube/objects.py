@@ -35,6 +35,7 @@ KEPT_ANNOTATION_PREFIXES: tuple[str, ...] = (
     "pv.kubernetes.io/provisioned-by",
     "deployment.kubernetes.io/revision",
     "autoscaling.keda.sh/",
+    "cert-manager.io/",
     "kor/",
 )
 

@@ -1,0 +1,34 @@
+# Leftover — developer commands. Everything runs from the project's own .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: install test lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Leftover needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check app workers tests bench
+	$(BIN)/ruff format --check app workers tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix app workers tests bench
+	$(BIN)/ruff format app workers tests bench
+
+bench: install
+	$(BIN)/python -m bench.scan
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

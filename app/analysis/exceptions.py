@@ -1,0 +1,196 @@
+"""Platform defaults, label overrides and known indirect users: what is never, always, or only
+tentatively reported.
+
+The platform defaults are data (``platform_defaults.json``): names are matched exactly, or as an
+anchored regular expression when they start with ``^`` — never as a substring, so a user's
+``my-default-sa`` is not mistaken for ``default``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from app.analysis.model import Confidence
+
+if TYPE_CHECKING:
+    from app.analysis.context import Context
+    from app.analysis.references import References
+    from app.analysis.rules.base import Candidate
+
+IGNORE_LABEL = "leftover.dev/ignore"
+KOR_USED_LABEL = "kor/used"
+
+# Labels that name the application an object belongs to. An object sharing one with a live
+# workload is probably read by that application through the API (Argo CD's argocd-cm, a Helm
+# chart's settings Secret): "needs review", not waste.
+APP_LABELS = (
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/instance",
+    "k8s-app",
+    "release",
+)
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+ARGOCD_TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
+
+# Sidecars such as k8s-sidecar (Grafana, kube-prometheus-stack) load ConfigMaps by label.
+SIDECAR_LABELS = (
+    "grafana_dashboard",
+    "grafana_datasource",
+    "grafana_alert",
+    "grafana_notifier",
+    "grafana_plugin",
+    "prometheus_rule",
+    "loki_rule",
+    "kiali.io/dashboards",
+)
+
+
+class _Matcher:
+    __slots__ = ("exact", "pattern")
+
+    def __init__(self, text: str | None) -> None:
+        self.exact: str | None = None
+        self.pattern: re.Pattern[str] | None = None
+        if text is None or text == "*":
+            return
+        if text.startswith("^"):
+            self.pattern = re.compile(text)
+        else:
+            self.exact = text
+
+    def __call__(self, value: str | None) -> bool:
+        if self.pattern is not None:
+            return value is not None and self.pattern.fullmatch(value) is not None
+        if self.exact is not None:
+            return value == self.exact
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: str
+    namespace: _Matcher
+    name: _Matcher
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformDefaults:
+    entries: Mapping[str, tuple[_Entry, ...]]
+    managed_labels: tuple[tuple[str, str | None], ...]
+    platform_namespaces: tuple[_Matcher, ...]
+
+    def is_default(
+        self, kind: str, namespace: str | None, name: str, labels: Mapping[str, str]
+    ) -> bool:
+        """Whether Kubernetes or the managed platform created this object."""
+        for key, value in self.managed_labels:
+            if key in labels and (value is None or labels[key] == value):
+                return True
+        return any(e.namespace(namespace) and e.name(name) for e in self.entries.get(kind, ()))
+
+    def is_platform_namespace(self, namespace: str | None) -> bool:
+        return namespace is not None and any(m(namespace) for m in self.platform_namespaces)
+
+
+@cache
+def load_platform_defaults() -> PlatformDefaults:
+    """The embedded platform-default data (read once; it ships inside the package)."""
+    raw = json.loads(
+        resources.files("app.analysis").joinpath("platform_defaults.json").read_text("utf-8")
+    )
+    by_kind: dict[str, list[_Entry]] = {}
+    for item in raw["entries"]:
+        by_kind.setdefault(item["kind"], []).append(
+            _Entry(item["kind"], _Matcher(item["namespace"]), _Matcher(item["name"]))
+        )
+    return PlatformDefaults(
+        entries={k: tuple(v) for k, v in by_kind.items()},
+        managed_labels=tuple((m["key"], m.get("value")) for m in raw["managed_labels"]),
+        platform_namespaces=tuple(_Matcher(n) for n in raw["platform_namespaces"]),
+    )
+
+
+def app_identity(labels: Mapping[str, str], annotations: Mapping[str, str]) -> set[tuple[str, str]]:
+    """The (label, value) pairs naming the application an object belongs to."""
+    ids = {(k, labels[k]) for k in APP_LABELS if labels.get(k)}
+    release = annotations.get(HELM_RELEASE_ANNOTATION)
+    if release:
+        ids.add(("helm", release))
+    tracking = annotations.get(ARGOCD_TRACKING_ANNOTATION)
+    if tracking:
+        ids.add(("argocd", tracking.split(":", 1)[0]))
+    return ids
+
+
+class Policy:
+    """Decides, for each candidate finding, whether and how confidently it is reported."""
+
+    def __init__(self, ctx: Context, defaults: PlatformDefaults | None = None) -> None:
+        self.defaults = defaults or load_platform_defaults()
+        self.live_apps: dict[str, set[tuple[str, str]]] = {}
+        self.live_apps_anywhere: set[tuple[str, str]] = set()
+        for user in ctx.spec_users:
+            if not user.live:
+                continue
+            ids = app_identity(user.labels, {})
+            source = ctx.get(user.source.kind, user.source.namespace, user.source.name)
+            if source is not None:
+                ids |= app_identity(source.metadata.labels, source.metadata.annotations)
+            self.live_apps.setdefault(user.namespace, set()).update(ids)
+            self.live_apps_anywhere |= ids
+
+    def judge(self, cand: Candidate, ctx: Context, refs: References) -> Candidate | None:
+        """The candidate as reported (maybe at lower confidence), or None to drop it."""
+        meta = cand.obj.metadata
+        labels: Mapping[str, str] = meta.labels
+        ns: str | None = meta.namespace or None
+        if _true(labels.get(IGNORE_LABEL)) or _true(meta.annotations.get(IGNORE_LABEL)):
+            return None
+        kor = labels.get(KOR_USED_LABEL)
+        if _true(kor):
+            return None
+        if kor is not None and kor.strip().lower() == "false":
+            return replace(
+                cand,
+                confidence=Confidence.HIGH,
+                evidence=(*cand.evidence, f"labelled {KOR_USED_LABEL}=false"),
+            )
+        if self.defaults.is_default(cand.kind, ns, meta.name, labels):
+            return None
+        if not cand.by_reference or cand.confidence == Confidence.LOW:
+            return cand
+        why = self._indirect_user(cand, refs)
+        if why is None:
+            return cand
+        return replace(cand, confidence=Confidence.LOW, evidence=(*cand.evidence, why))
+
+    def _indirect_user(self, cand: Candidate, refs: References) -> str | None:
+        """Why something may use this object without referencing it, if anything suggests so."""
+        meta = cand.obj.metadata
+        ns: str | None = meta.namespace or None
+        if cand.kind in ("ConfigMap", "Secret"):
+            if meta.name in refs.mentioned.get("", ()):
+                return "needs review: its name appears in a live container's command, args or env"
+            for label in SIDECAR_LABELS:
+                if label in meta.labels:
+                    return f"needs review: sidecars load ConfigMaps labelled {label}"
+        ids = app_identity(meta.labels, meta.annotations)
+        live = self.live_apps.get(ns, set()) if ns else self.live_apps_anywhere
+        shared = sorted(ids & live)
+        if shared:
+            key, value = shared[0]
+            what = {"helm": "Helm release", "argocd": "Argo CD application"}.get(key, key)
+            return f"needs review: part of {what} {value!r}, whose workloads are live"
+        if self.defaults.is_platform_namespace(ns):
+            return f"needs review: {ns} is a platform namespace; its add-ons read objects by API"
+        return None
+
+
+def _true(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "true"
