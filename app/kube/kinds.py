@@ -205,3 +205,21 @@ REPORTABLE_KINDS: tuple[str, ...] = tuple(k.kind for k in KINDS if k.reportable)
 def resolve_kind(name: str) -> KindSpec | None:
     """The kind a user means by ``name`` (Kind, plural, singular or kubectl short name)."""
     return BY_KIND.get(name) or _BY_LOWER.get(name.strip().lower())
+
+
+def cluster_role_rules() -> list[dict[str, list[str]]]:
+    """The least-privilege RBAC rules a scan needs: get/list on every kind read, by group.
+
+    Secrets are listed as metadata only, but RBAC has no metadata-only verb: ``list secrets``
+    is required, and the reader never asks for their data. Telling whether a CRD has instances
+    needs ``list`` on the custom resources too; that grant is optional (see the README) and,
+    without it, the CRD rule reports "not evaluated".
+    """
+    by_group: dict[str, list[str]] = {}
+    for spec in KINDS:
+        by_group.setdefault(spec.group, []).append(spec.plural)
+    rules = [
+        {"apiGroups": [group], "resources": sorted(plurals), "verbs": ["get", "list"]}
+        for group, plurals in sorted(by_group.items())
+    ]
+    return rules
