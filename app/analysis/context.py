@@ -8,13 +8,13 @@ its name in a cascade are the Deployment's, because old ReplicaSets are rollout 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from app.analysis.model import ObjectRef, Options
+from app.analysis.selectors import expressions_hold
 from app.analysis.timeutil import human, parse_time
 from app.kube import objects as o
 from app.kube.kinds import BY_KIND
@@ -44,39 +44,55 @@ class Context:
     snap: Snapshot
     options: Options
     now: datetime
-    objects: dict[Key, Any] = field(default_factory=dict)
-    by_uid: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    _names: dict[str, dict[tuple[str | None, str], Any]] = field(default_factory=dict)
+    _uids: dict[str, dict[str, Any]] = field(default_factory=dict)
     spec_users: list[SpecUser] = field(default_factory=list)
     live_specs_by_ns: dict[str, list[SpecUser]] = field(default_factory=dict)
+    idle_specs_by_ns: dict[str, list[SpecUser]] = field(default_factory=dict)
+    # Distinct label sets of live pods and templates, per namespace: the pods of one
+    # ReplicaSet share theirs, so selectors are matched against far fewer candidates.
+    live_label_sets_by_ns: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     autoscaled: set[Key] = field(default_factory=set)
-    pods_by_owner_uid: dict[str, list[o.Pod]] = field(default_factory=dict)
+    _live_templates: dict[str, bool] = field(default_factory=dict)  # ReplicaSet/Job uid -> live
+    _label_index: dict[str, dict[tuple[str, str], set[int]]] = field(default_factory=dict)
+    _selected: dict[tuple[object, ...], bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snap: Snapshot, options: Options, now: datetime) -> Context:
         """Index the snapshot once; rules then only look things up."""
         ctx = cls(snap=snap, options=options, now=now)
-        for kind, items in snap.objects.items():
-            for obj in items:
-                meta: o.ObjectMeta = obj.metadata
-                ctx.objects[(kind, meta.namespace or None, meta.name)] = obj
-                if meta.uid:
-                    ctx.by_uid[meta.uid] = (kind, obj)
         ctx._index_autoscalers()
         ctx._index_spec_users()
-        by_owner: dict[str, list[o.Pod]] = defaultdict(list)
-        for pod in snap.pods:
-            for ref in pod.metadata.owner_references:
-                by_owner[ref.uid].append(pod)
-        ctx.pods_by_owner_uid = dict(by_owner)
+        for ns, users in ctx.live_specs_by_ns.items():
+            distinct = {tuple(sorted(u.labels.items())): u.labels for u in users}
+            ctx.live_label_sets_by_ns[ns] = list(distinct.values())
         return ctx
 
     # --- lookups ------------------------------------------------------------------------
 
+    def _by_name(self, kind: str) -> dict[tuple[str | None, str], Any]:
+        # Built per kind on first use: most kinds are never looked up by name.
+        index = self._names.get(kind)
+        if index is None:
+            index = self._names[kind] = {
+                (obj.metadata.namespace or None, obj.metadata.name): obj
+                for obj in self.snap.items(kind)
+            }
+        return index
+
+    def _by_uid(self, kind: str) -> dict[str, Any]:
+        index = self._uids.get(kind)
+        if index is None:
+            index = self._uids[kind] = {
+                obj.metadata.uid: obj for obj in self.snap.items(kind) if obj.metadata.uid
+            }
+        return index
+
     def get(self, kind: str, namespace: str | None, name: str) -> Any | None:
-        return self.objects.get((kind, namespace, name))
+        return self._by_name(kind).get((namespace, name))
 
     def exists(self, kind: str, namespace: str | None, name: str) -> bool:
-        return (kind, namespace, name) in self.objects
+        return (namespace, name) in self._by_name(kind)
 
     def listed(self, *kinds: str) -> bool:
         """Whether every one of ``kinds`` was read completely."""
@@ -87,7 +103,7 @@ class Context:
 
     def owner_exists(self, ref: o.OwnerReference, namespace: str | None) -> bool | None:
         """True/False when the owner's kind was read; None when Leftover cannot tell."""
-        if ref.uid and ref.uid in self.by_uid:
+        if ref.uid and ref.uid in self._by_uid(ref.kind):
             return True
         if ref.kind in self.snap.listed:
             if self.exists(ref.kind, namespace, ref.name) or self.exists(ref.kind, None, ref.name):
@@ -102,6 +118,52 @@ class Context:
 
     def live_specs(self, namespace: str) -> list[SpecUser]:
         return self.live_specs_by_ns.get(namespace, [])
+
+    def idle_specs(self, namespace: str) -> list[SpecUser]:
+        return self.idle_specs_by_ns.get(namespace, [])
+
+    def live_label_sets(self, namespace: str) -> list[dict[str, str]]:
+        """The distinct label sets of the namespace's live pods and templates."""
+        return self.live_label_sets_by_ns.get(namespace, [])
+
+    def selects_live(
+        self,
+        namespace: str,
+        match_labels: Mapping[str, str],
+        expressions: Sequence[o.LabelSelectorRequirement] = (),
+    ) -> bool:
+        """Whether a selector matches any live pod or template in ``namespace``.
+
+        Answers are cached (a Service, its PDB and its NetworkPolicy usually share one
+        selector) and matchLabels narrow the candidates through an inverted index first.
+        """
+        key = (
+            namespace,
+            tuple(sorted(match_labels.items())),
+            tuple((e.key, e.operator, tuple(e.values)) for e in expressions),
+        )
+        cached = self._selected.get(key)
+        if cached is not None:
+            return cached
+        sets = self.live_label_sets(namespace)
+        candidates: Iterable[dict[str, str]] = sets
+        if match_labels:
+            index = self._label_index.get(namespace)
+            if index is None:
+                index = self._label_index[namespace] = {}
+                for i, labels in enumerate(sets):
+                    for pair in labels.items():
+                        index.setdefault(pair, set()).add(i)
+            ids: set[int] | None = None
+            for pair in match_labels.items():
+                hit = index.get(pair, set())
+                ids = hit if ids is None else ids & hit
+                if not ids:
+                    break
+            candidates = [sets[i] for i in sorted(ids or ())]
+        result = any(expressions_hold(expressions, labels) for labels in candidates)
+        self._selected[key] = result
+        return result
 
     def age_of(self, meta: o.ObjectMeta) -> str | None:
         created = parse_time(meta.creation_timestamp)
@@ -140,29 +202,16 @@ class Context:
                     return dep
         return None
 
-    def _add(self, user: SpecUser) -> None:
+    def _add(self, user: SpecUser, uid: str = "") -> None:
         self.spec_users.append(user)
+        if uid:
+            self._live_templates[uid] = user.live
         if user.live:
             self.live_specs_by_ns.setdefault(user.namespace, []).append(user)
+        else:
+            self.idle_specs_by_ns.setdefault(user.namespace, []).append(user)
 
     def _index_spec_users(self) -> None:
-        for pod in self.snap.pods:
-            meta = pod.metadata
-            phase = pod.status.phase
-            ref = ObjectRef("Pod", meta.namespace, meta.name)
-            self._add(
-                SpecUser(
-                    ref=ref,
-                    source=ref,
-                    namespace=meta.namespace or "",
-                    labels=meta.labels,
-                    spec=pod.spec,
-                    live=phase in ACTIVE_POD_PHASES,
-                    state=(phase or "Unknown").lower()
-                    if phase not in ACTIVE_POD_PHASES
-                    else "running",
-                )
-            )
         for kind in WORKLOAD_KINDS:
             for wl in self.snap.workloads(kind):
                 meta = wl.metadata
@@ -183,7 +232,8 @@ class Context:
                         spec=wl.spec.template.spec,
                         live=live,
                         state=state,
-                    )
+                    ),
+                    uid=meta.uid if kind == "ReplicaSet" else "",
                 )
         for job in self.snap.jobs:
             meta = job.metadata
@@ -204,7 +254,8 @@ class Context:
                     spec=job.spec.template.spec,
                     live=live,
                     state=state,
-                )
+                ),
+                uid=meta.uid,
             )
         for cj in self.snap.cron_jobs:
             meta = cj.metadata
@@ -222,8 +273,35 @@ class Context:
                 )
             )
 
-    def iter_objects(self, kind: str) -> Iterator[Any]:
-        yield from self.snap.items(kind)
+        # Pods last: one whose ReplicaSet or Job is live adds nothing its owner's (immutable)
+        # template does not already say, and skipping them halves the work on big clusters.
+        for pod in self.snap.pods:
+            meta = pod.metadata
+            phase = pod.status.phase
+            if self._covered_by_owner(pod):
+                continue
+            ref = ObjectRef("Pod", meta.namespace, meta.name)
+            self._add(
+                SpecUser(
+                    ref=ref,
+                    source=ref,
+                    namespace=meta.namespace or "",
+                    labels=meta.labels,
+                    spec=pod.spec,
+                    live=phase in ACTIVE_POD_PHASES,
+                    state=(phase or "Unknown").lower()
+                    if phase not in ACTIVE_POD_PHASES
+                    else "running",
+                )
+            )
+
+    def _covered_by_owner(self, pod: o.Pod) -> bool:
+        if pod.spec.ephemeral_containers or any(v.ephemeral for v in pod.spec.volumes):
+            return False
+        for ref in pod.metadata.owner_references:
+            if ref.controller and ref.kind in ("ReplicaSet", "Job"):
+                return self._live_templates.get(ref.uid, False)
+        return False
 
 
 def job_finished(job: o.Job) -> str | None:

@@ -234,23 +234,36 @@ def _abandoned_namespaces(
     """Namespaces where nothing runs or will run, but objects remain: reported once each."""
     if not ctx.listed("Namespace", "Pod"):
         return []
+    quiet = {
+        n.metadata.name
+        for n in ctx.snap.namespaces
+        if n.metadata.name not in _NEVER_ABANDONED
+        and not policy.defaults.is_platform_namespace(n.metadata.name)
+        and not n.metadata.deletion_timestamp
+        and not ctx.live_specs(n.metadata.name)
+    }
+    if not quiet:
+        return []
     held: dict[str, list[str]] = defaultdict(list)
-    for (kind, ns, name), obj in ctx.objects.items():
-        if ns is None or (kind, name) in _NAMESPACE_FURNITURE or kind == "EndpointSlice":
+    for kind, items in ctx.snap.objects.items():
+        if kind == "EndpointSlice":
             continue
-        if policy.defaults.is_default(kind, ns, name, obj.metadata.labels):
-            continue
-        held[ns].append(f"{kind} {name}")
+        for obj in items:
+            meta = obj.metadata
+            ns, name = meta.namespace, meta.name
+            if ns not in quiet or (kind, name) in _NAMESPACE_FURNITURE:
+                continue
+            if policy.defaults.is_default(kind, ns, name, meta.labels):
+                continue
+            held[ns].append(f"{kind} {name}")
     by_ns: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
-        if f.namespace:
+        if f.namespace in quiet:
             by_ns[f.namespace].append(f)
     out: list[Finding] = []
     for nsobj in ctx.snap.namespaces:
         name = nsobj.metadata.name
-        if name in _NEVER_ABANDONED or policy.defaults.is_platform_namespace(name):
-            continue
-        if nsobj.metadata.deletion_timestamp or ctx.live_specs(name) or not held.get(name):
+        if name not in quiet or not held.get(name):
             continue
         inside = [f for f in by_ns.get(name, []) if counts_in_total(f)]
         total = sum(f.cost.monthly_usd for f in inside)
@@ -261,7 +274,8 @@ def _abandoned_namespaces(
             NAMESPACE_RULE,
             f"nothing runs or is scheduled to run here, yet it holds {len(objects)} "
             f"object{'s' if len(objects) != 1 else ''}",
-            Confidence.MEDIUM,
+            # Holding only what needs review makes the namespace itself need review.
+            Confidence.MEDIUM if inside else Confidence.LOW,
             evidence=(
                 f"{len(inside)} finding(s) inside, ${total:,.2f}/month estimated",
                 "holds " + ", ".join(sorted(objects)[:8]) + (" …" if len(objects) > 8 else ""),

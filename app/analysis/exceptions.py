@@ -81,7 +81,9 @@ class _Entry:
 
 @dataclass(frozen=True, slots=True)
 class PlatformDefaults:
-    entries: Mapping[str, tuple[_Entry, ...]]
+    # (kind, exact name) -> namespace matchers; per kind, entries whose name is a pattern.
+    exact: Mapping[tuple[str, str], tuple[_Matcher, ...]]
+    patterns: Mapping[str, tuple[_Entry, ...]]
     managed_labels: tuple[tuple[str, str | None], ...]
     platform_namespaces: tuple[_Matcher, ...]
 
@@ -92,7 +94,9 @@ class PlatformDefaults:
         for key, value in self.managed_labels:
             if key in labels and (value is None or labels[key] == value):
                 return True
-        return any(e.namespace(namespace) and e.name(name) for e in self.entries.get(kind, ()))
+        if any(ns(namespace) for ns in self.exact.get((kind, name), ())):
+            return True
+        return any(e.namespace(namespace) and e.name(name) for e in self.patterns.get(kind, ()))
 
     def is_platform_namespace(self, namespace: str | None) -> bool:
         return namespace is not None and any(m(namespace) for m in self.platform_namespaces)
@@ -104,13 +108,19 @@ def load_platform_defaults() -> PlatformDefaults:
     raw = json.loads(
         resources.files("app.analysis").joinpath("platform_defaults.json").read_text("utf-8")
     )
-    by_kind: dict[str, list[_Entry]] = {}
+    exact: dict[tuple[str, str], list[_Matcher]] = {}
+    patterns: dict[str, list[_Entry]] = {}
     for item in raw["entries"]:
-        by_kind.setdefault(item["kind"], []).append(
-            _Entry(item["kind"], _Matcher(item["namespace"]), _Matcher(item["name"]))
-        )
+        kind, name = item["kind"], item["name"]
+        if name.startswith("^"):
+            patterns.setdefault(kind, []).append(
+                _Entry(kind, _Matcher(item["namespace"]), _Matcher(name))
+            )
+        else:
+            exact.setdefault((kind, name), []).append(_Matcher(item["namespace"]))
     return PlatformDefaults(
-        entries={k: tuple(v) for k, v in by_kind.items()},
+        exact={k: tuple(v) for k, v in exact.items()},
+        patterns={k: tuple(v) for k, v in patterns.items()},
         managed_labels=tuple((m["key"], m.get("value")) for m in raw["managed_labels"]),
         platform_namespaces=tuple(_Matcher(n) for n in raw["platform_namespaces"]),
     )
@@ -136,8 +146,8 @@ class Policy:
         self.live_apps: dict[str, set[tuple[str, str]]] = {}
         self.live_apps_anywhere: set[tuple[str, str]] = set()
         for user in ctx.spec_users:
-            if not user.live:
-                continue
+            if not user.live or user.ref != user.source:
+                continue  # a Deployment's ReplicaSets carry the Deployment's identity
             ids = app_identity(user.labels, {})
             source = ctx.get(user.source.kind, user.source.namespace, user.source.name)
             if source is not None:
@@ -175,7 +185,7 @@ class Policy:
         meta = cand.obj.metadata
         ns: str | None = meta.namespace or None
         if cand.kind in ("ConfigMap", "Secret"):
-            if meta.name in refs.mentioned.get("", ()):
+            if meta.name in refs.mentioned:
                 return "needs review: its name appears in a live container's command, args or env"
             for label in SIDECAR_LABELS:
                 if label in meta.labels:

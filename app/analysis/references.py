@@ -97,24 +97,40 @@ def pod_spec_refs(spec: o.PodSpec, pod_name: str | None = None) -> Iterator[tupl
         yield "PriorityClass", spec.priority_class_name, "priorityClassName"
 
 
-def container_tokens(spec: o.PodSpec) -> Iterator[str]:
-    """Words in a spec's commands, args and literal env values (``--configmap=ns/name``)."""
+def _texts(spec: o.PodSpec) -> Iterator[str]:
+    """A spec's commands, args and literal env values (``--configmap=ns/name``)."""
     for container in (*spec.init_containers, *spec.containers):
-        for text in (*container.command, *container.args):
-            yield from _TOKEN_SPLIT.split(text)
+        yield from container.command
+        yield from container.args
         for env in container.env:
             if env.value:
-                yield from _TOKEN_SPLIT.split(env.value)
+                yield env.value
 
 
 @dataclass(slots=True)
 class References:
     uses: dict[Key, list[Use]] = field(default_factory=lambda: defaultdict(list))
-    # Words that live containers mention, by namespace ("" holds every namespace's words).
-    mentioned: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    live_specs: list[o.PodSpec] = field(default_factory=list)
+    _mentioned: set[str] | None = None
 
     def of(self, kind: str, namespace: str | None, name: str) -> list[Use]:
         return self.uses.get((kind, namespace, name), [])
+
+    @property
+    def mentioned(self) -> set[str]:
+        """Every word a live container's command, args or env values mention (computed on
+        first use: most scans never need it)."""
+        if self._mentioned is None:
+            words: set[str] = set()
+            seen: set[tuple[str, ...]] = set()
+            for spec in self.live_specs:
+                texts = tuple(_texts(spec))
+                if texts and texts not in seen:
+                    seen.add(texts)
+                    for text in texts:
+                        words.update(_TOKEN_SPLIT.split(text))
+            self._mentioned = words
+        return self._mentioned
 
     def add(self, key: Key, use: Use) -> None:
         self.uses[key].append(use)
@@ -129,9 +145,7 @@ def build_references(ctx: Context) -> References:
             ns = None if kind == "PriorityClass" else user.namespace
             refs.add((kind, ns, name), Use(user.ref, via, live=user.live, state=user.state))
         if user.live:
-            words = set(container_tokens(user.spec))
-            refs.mentioned[user.namespace] |= words
-            refs.mentioned[""] |= words
+            refs.live_specs.append(user.spec)
     snap = ctx.snap
     for sa in snap.service_accounts:
         ns, by = (

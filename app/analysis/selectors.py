@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from app.kube.objects import LabelSelector
+from app.kube.objects import LabelSelector, LabelSelectorRequirement
 
 
 def matches_map(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
@@ -21,9 +21,16 @@ def matches(selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
     """
     if selector is None:
         return False
-    if not matches_map(selector.match_labels, labels):
-        return False
-    for req in selector.match_expressions:
+    return matches_map(selector.match_labels, labels) and expressions_hold(
+        selector.match_expressions, labels
+    )
+
+
+def expressions_hold(
+    requirements: Sequence[LabelSelectorRequirement], labels: Mapping[str, str]
+) -> bool:
+    """Whether every matchExpression holds for ``labels``."""
+    for req in requirements:
         op = req.operator
         present = req.key in labels
         if op == "In":

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from app.analysis.model import Confidence, ObjectRef
 from app.analysis.rules.base import Candidate, Found
-from app.analysis.selectors import describe, matches, matches_map
+from app.analysis.selectors import describe, matches_map
 from app.kube import objects as o
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -47,13 +47,11 @@ def check_services(found: Found) -> None:
             if ready:
                 continue
             ns = meta.namespace or ""
-            if any(matches_map(selector, u.labels) for u in ctx.live_specs(ns)):
+            if ctx.selects_live(ns, selector):
                 continue
             idle = list(
                 dict.fromkeys(
-                    (u.ref, u.state)
-                    for u in ctx.spec_users
-                    if not u.live and u.namespace == ns and matches_map(selector, u.labels)
+                    (u.ref, u.state) for u in ctx.idle_specs(ns) if matches_map(selector, u.labels)
                 )
             )
             evidence = [f"selector {describe(selector)} matches no live pod or template"]
@@ -161,7 +159,8 @@ def check_network_policies(found: Found) -> None:
     for np in ctx.snap.network_policies:
         meta = np.metadata
         selector = np.spec.pod_selector
-        if any(matches(selector, u.labels) for u in ctx.live_specs(meta.namespace or "")):
+        ns = meta.namespace or ""
+        if ctx.selects_live(ns, selector.match_labels, selector.match_expressions):
             continue
         found.add(
             Candidate(
@@ -184,7 +183,10 @@ def check_pdbs(found: Found) -> None:
     for pdb in ctx.snap.pdbs:
         meta = pdb.metadata
         selector = pdb.spec.selector
-        if any(matches(selector, u.labels) for u in ctx.live_specs(meta.namespace or "")):
+        ns = meta.namespace or ""
+        if selector is not None and ctx.selects_live(
+            ns, selector.match_labels, selector.match_expressions
+        ):
             continue
         found.add(
             Candidate(
