@@ -23,6 +23,8 @@ from app.kube.snapshot import Snapshot
 Key = tuple[str, str | None, str]  # (kind, namespace, name)
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
+# Every kind that carries a pod spec: a reference rule cannot decide without all of them.
+TEMPLATE_KINDS = ("Pod", *WORKLOAD_KINDS, "Job", "CronJob")
 ACTIVE_POD_PHASES = frozenset({"Pending", "Running", "Unknown", None})
 
 
@@ -52,7 +54,8 @@ class Context:
     # Distinct label sets of live pods and templates, per namespace: the pods of one
     # ReplicaSet share theirs, so selectors are matched against far fewer candidates.
     live_label_sets_by_ns: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    autoscaled: set[Key] = field(default_factory=set)
+    autoscaled: set[Key] = field(default_factory=set)  # targeted by an HPA or ScaledObject
+    scales_from_zero: set[Key] = field(default_factory=set)  # KEDA, or an HPA with minReplicas 0
     _live_templates: dict[str, bool] = field(default_factory=dict)  # ReplicaSet/Job uid -> live
     _label_index: dict[str, dict[tuple[str, str], set[int]]] = field(default_factory=dict)
     _selected: dict[tuple[object, ...], bool] = field(default_factory=dict)
@@ -174,10 +177,15 @@ class Context:
     def _index_autoscalers(self) -> None:
         for hpa in self.snap.hpas:
             tgt = hpa.spec.scale_target_ref
-            self.autoscaled.add((tgt.kind, hpa.metadata.namespace, tgt.name))
+            key = (tgt.kind, hpa.metadata.namespace, tgt.name)
+            self.autoscaled.add(key)
+            if hpa.spec.min_replicas == 0:
+                self.scales_from_zero.add(key)
         for so in self.snap.scaled_objects:
             tgt = so.spec.scale_target_ref
-            self.autoscaled.add((tgt.kind or "Deployment", so.metadata.namespace, tgt.name))
+            key = (tgt.kind or "Deployment", so.metadata.namespace, tgt.name)
+            self.autoscaled.add(key)
+            self.scales_from_zero.add(key)
 
     def workload_state(self, kind: str, wl: o.Workload) -> tuple[bool, str]:
         """(live, state) of a Deployment, StatefulSet, ReplicaSet or DaemonSet by itself."""
@@ -190,7 +198,7 @@ class Context:
         replicas = 1 if wl.spec.replicas is None else wl.spec.replicas
         if replicas > 0:
             return True, "running"
-        if (kind, meta.namespace, meta.name) in self.autoscaled:
+        if (kind, meta.namespace, meta.name) in self.scales_from_zero:
             return True, "scaled to zero by its autoscaler"
         return False, "has 0 replicas"
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.analysis import costs
-from app.analysis.context import Context
+from app.analysis.context import TEMPLATE_KINDS, Context
 from app.analysis.exceptions import Policy
 from app.analysis.model import (
     NO_COST,
@@ -58,7 +58,6 @@ RULES: tuple[Callable[[Found], None], ...] = (
     cluster.check_priority_classes,
     cluster.check_crds,
     lifecycle.check_missing_owners,
-    lifecycle.check_labelled_unused,
 )
 
 # Namespaces that hold objects no one would call abandoned.
@@ -83,9 +82,17 @@ def analyze(
     )
     region = options.region or snapshot.cluster.region or detected_region
     pricer = _Pricer(ctx, prices, provider)
+    for cand in found.candidates.values():
+        cand.cost = pricer.price(cand)
+    # A namespace's cost is the sum of its findings', so it is judged once they are priced;
+    # kor/used=false comes last so that it only adds what no rule reported.
+    _abandoned_namespaces(ctx, found)
+    lifecycle.check_labelled_unused(found)
 
-    findings = [_finding(ctx, c, pricer.price(c)) for c in found.candidates.values()]
-    findings.extend(_abandoned_namespaces(ctx, found, policy, findings))
+    findings = [
+        _finding(ctx, c, c.cost if c.cost is not None else NO_COST)
+        for c in found.candidates.values()
+    ]
     findings = [f for f in findings if _wanted(f, options, ctx)]
     findings.sort(
         key=lambda f: (f.namespace or "", f.namespace is not None, f.kind, f.name, f.rule)
@@ -228,22 +235,23 @@ def _finding(ctx: Context, cand: Candidate, cost: Cost) -> Finding:
     )
 
 
-def _abandoned_namespaces(
-    ctx: Context, found: Found, policy: Policy, findings: list[Finding]
-) -> list[Finding]:
-    """Namespaces where nothing runs or will run, but objects remain: reported once each."""
-    if not ctx.listed("Namespace", "Pod"):
-        return []
+def _abandoned_namespaces(ctx: Context, found: Found) -> None:
+    """Namespaces where nothing runs or will run, but objects remain: reported once each,
+    with the sum of their priced findings as cost (not added again to totals)."""
+    if not ctx.listed("Namespace", *TEMPLATE_KINDS):
+        return
+    defaults = found.policy.defaults
     quiet = {
         n.metadata.name
         for n in ctx.snap.namespaces
         if n.metadata.name not in _NEVER_ABANDONED
-        and not policy.defaults.is_platform_namespace(n.metadata.name)
+        and not defaults.is_platform_namespace(n.metadata.name)
         and not n.metadata.deletion_timestamp
         and not ctx.live_specs(n.metadata.name)
+        and ("Namespace", None, n.metadata.name) not in found.candidates
     }
     if not quiet:
-        return []
+        return
     held: dict[str, list[str]] = defaultdict(list)
     for kind, items in ctx.snap.objects.items():
         if kind == "EndpointSlice":
@@ -253,41 +261,38 @@ def _abandoned_namespaces(
             ns, name = meta.namespace, meta.name
             if ns not in quiet or (kind, name) in _NAMESPACE_FURNITURE:
                 continue
-            if policy.defaults.is_default(kind, ns, name, meta.labels):
+            if defaults.is_default(kind, ns, name, meta.labels):
                 continue
             held[ns].append(f"{kind} {name}")
-    by_ns: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.namespace in quiet:
-            by_ns[f.namespace].append(f)
-    out: list[Finding] = []
+    inside: dict[str, list[Candidate]] = defaultdict(list)
+    for (_, ns, _), cand in found.candidates.items():
+        if ns in quiet and cand.confidence >= Confidence.MEDIUM:
+            inside[ns].append(cand)
     for nsobj in ctx.snap.namespaces:
         name = nsobj.metadata.name
-        if name not in quiet or not held.get(name):
+        objects = held.get(name)
+        if name not in quiet or not objects:
             continue
-        inside = [f for f in by_ns.get(name, []) if counts_in_total(f)]
-        total = sum(f.cost.monthly_usd for f in inside)
-        objects = held[name]
-        cand = Candidate(
-            "Namespace",
-            nsobj,
-            NAMESPACE_RULE,
-            f"nothing runs or is scheduled to run here, yet it holds {len(objects)} "
-            f"object{'s' if len(objects) != 1 else ''}",
-            # Holding only what needs review makes the namespace itself need review.
-            Confidence.MEDIUM if inside else Confidence.LOW,
-            evidence=(
-                f"{len(inside)} finding(s) inside, ${total:,.2f}/month estimated",
-                "holds " + ", ".join(sorted(objects)[:8]) + (" …" if len(objects) > 8 else ""),
-            ),
-            by_reference=True,
+        priced = inside.get(name, [])
+        total = sum(c.cost.monthly_usd for c in priced if c.cost is not None)
+        basis = f"sum of the {len(priced)} findings in this namespace (not added again to totals)"
+        found.add(
+            Candidate(
+                "Namespace",
+                nsobj,
+                NAMESPACE_RULE,
+                f"nothing runs or is scheduled to run here, yet it holds {len(objects)} "
+                f"object{'s' if len(objects) != 1 else ''}",
+                # Holding only what needs review makes the namespace itself need review.
+                Confidence.MEDIUM if priced else Confidence.LOW,
+                evidence=(
+                    f"{len(priced)} finding(s) inside, ${total:,.2f}/month estimated",
+                    "holds " + ", ".join(sorted(objects)[:8]) + (" …" if len(objects) > 8 else ""),
+                ),
+                cost=Cost(total, basis) if priced else NO_COST,
+                by_reference=True,
+            )
         )
-        judged = policy.judge(cand, ctx, found.refs)
-        if judged is None:
-            continue
-        basis = f"sum of the {len(inside)} findings in this namespace (not added again to totals)"
-        out.append(_finding(ctx, judged, Cost(total, basis) if inside else NO_COST))
-    return out
 
 
 def _wanted(f: Finding, options: Options, ctx: Context) -> bool:

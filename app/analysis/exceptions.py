@@ -36,6 +36,9 @@ APP_LABELS = (
     "release",
 )
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+# Idle workloads that platforms ship on purpose (a Windows or GPU DaemonSet on a Linux-only
+# cluster, an add-on scaled to zero until enabled).
+IDLE_ADDON_RULES = frozenset({"daemonset-unscheduled", "workload-scaled-to-zero"})
 ARGOCD_TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
 
 # Sidecars such as k8s-sidecar (Grafana, kube-prometheus-stack) load ConfigMaps by label.
@@ -86,11 +89,14 @@ class PlatformDefaults:
     patterns: Mapping[str, tuple[_Entry, ...]]
     managed_labels: tuple[tuple[str, str | None], ...]
     platform_namespaces: tuple[_Matcher, ...]
+    managed_namespaces: tuple[_Matcher, ...]
 
     def is_default(
         self, kind: str, namespace: str | None, name: str, labels: Mapping[str, str]
     ) -> bool:
         """Whether Kubernetes or the managed platform created this object."""
+        if namespace is not None and any(m(namespace) for m in self.managed_namespaces):
+            return True
         for key, value in self.managed_labels:
             if key in labels and (value is None or labels[key] == value):
                 return True
@@ -99,7 +105,10 @@ class PlatformDefaults:
         return any(e.namespace(namespace) and e.name(name) for e in self.patterns.get(kind, ()))
 
     def is_platform_namespace(self, namespace: str | None) -> bool:
-        return namespace is not None and any(m(namespace) for m in self.platform_namespaces)
+        """A namespace where the platform's add-ons live (users may install there too)."""
+        return namespace is not None and any(
+            m(namespace) for m in (*self.platform_namespaces, *self.managed_namespaces)
+        )
 
 
 @cache
@@ -123,6 +132,7 @@ def load_platform_defaults() -> PlatformDefaults:
         patterns={k: tuple(v) for k, v in patterns.items()},
         managed_labels=tuple((m["key"], m.get("value")) for m in raw["managed_labels"]),
         platform_namespaces=tuple(_Matcher(n) for n in raw["platform_namespaces"]),
+        managed_namespaces=tuple(_Matcher(n) for n in raw["managed_namespaces"]),
     )
 
 
@@ -154,6 +164,7 @@ class Policy:
                 ids |= app_identity(source.metadata.labels, source.metadata.annotations)
             self.live_apps.setdefault(user.namespace, set()).update(ids)
             self.live_apps_anywhere |= ids
+        self.api_readers = _api_readers(ctx)
 
     def judge(self, cand: Candidate, ctx: Context, refs: References) -> Candidate | None:
         """The candidate as reported (maybe at lower confidence), or None to drop it."""
@@ -173,7 +184,19 @@ class Policy:
             )
         if self.defaults.is_default(cand.kind, ns, meta.name, labels):
             return None
-        if not cand.by_reference or cand.confidence == Confidence.LOW:
+        if cand.confidence == Confidence.LOW:
+            return cand
+        if cand.rule in IDLE_ADDON_RULES and self.defaults.is_platform_namespace(ns):
+            return replace(
+                cand,
+                confidence=Confidence.LOW,
+                evidence=(
+                    *cand.evidence,
+                    f"needs review: {ns} holds platform add-ons, which ship workloads for node "
+                    "types or features this cluster may not use",
+                ),
+            )
+        if not cand.by_reference:
             return cand
         why = self._indirect_user(cand, refs)
         if why is None:
@@ -190,6 +213,12 @@ class Policy:
             for label in SIDECAR_LABELS:
                 if label in meta.labels:
                     return f"needs review: sidecars load ConfigMaps labelled {label}"
+            resource = "configmaps" if cand.kind == "ConfigMap" else "secrets"
+            for names, reader in self.api_readers.get((ns, resource), ()):
+                if names is None or meta.name in names:
+                    return f"needs review: live {reader} may read it through the API" + (
+                        " (granted by name)" if names is not None else ""
+                    )
         ids = app_identity(meta.labels, meta.annotations)
         live = self.live_apps.get(ns, set()) if ns else self.live_apps_anywhere
         shared = sorted(ids & live)
@@ -204,3 +233,58 @@ class Policy:
 
 def _true(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() == "true"
+
+
+_READ_VERBS = frozenset({"get", "list", "watch", "*"})
+
+
+def _api_readers(
+    ctx: Context,
+) -> dict[tuple[str | None, str], list[tuple[frozenset[str] | None, str]]]:
+    """Which ConfigMaps and Secrets live applications may read through the API.
+
+    (namespace, "configmaps"|"secrets") -> [(the names granted, or None for all; who)], for
+    every ServiceAccount a live pod or template runs as. A ClusterRoleBinding counts for the
+    account's own namespace only: an operator that may read every Secret in the cluster says
+    nothing about a Secret elsewhere, but its own namespace's Secrets are its business.
+    """
+    live_accounts: set[tuple[str, str]] = set()
+    for user in ctx.spec_users:
+        if user.live:
+            spec = user.spec
+            name = spec.service_account_name or spec.service_account or "default"
+            live_accounts.add((user.namespace, name))
+    readers: dict[tuple[str | None, str], list[tuple[frozenset[str] | None, str]]] = {}
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        for binding in ctx.snap.bindings(kind):
+            ref = binding.role_ref
+            role_ns = binding.metadata.namespace if ref.kind == "Role" else None
+            role = ctx.get(ref.kind, role_ns, ref.name)
+            if role is None:
+                continue
+            grants = _read_grants(role.rules)
+            if not grants:
+                continue
+            for subject in binding.subjects:
+                if subject.kind != "ServiceAccount":
+                    continue
+                sa_ns = subject.namespace or binding.metadata.namespace or ""
+                if (sa_ns, subject.name) not in live_accounts:
+                    continue
+                where = binding.metadata.namespace if kind == "RoleBinding" else sa_ns
+                who = f"ServiceAccount {sa_ns}/{subject.name} ({ref.kind} {ref.name})"
+                for resource, names in grants:
+                    readers.setdefault((where, resource), []).append((names, who))
+    return readers
+
+
+def _read_grants(rules: list[Any]) -> list[tuple[str, frozenset[str] | None]]:
+    grants: list[tuple[str, frozenset[str] | None]] = []
+    for rule in rules:
+        if not ({"", "*"} & set(rule.api_groups)) or not (_READ_VERBS & set(rule.verbs)):
+            continue
+        names = frozenset(rule.resource_names) if rule.resource_names else None
+        for resource in ("configmaps", "secrets"):
+            if resource in rule.resources or "*" in rule.resources:
+                grants.append((resource, names))
+    return grants

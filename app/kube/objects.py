@@ -598,10 +598,19 @@ class AggregationRule(Base):
     cluster_role_selectors: list[LabelSelector] = field(default_factory=list)
 
 
+class PolicyRule(Base):
+    api_groups: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+    verbs: list[str] = field(default_factory=list)
+    resource_names: list[str] = field(default_factory=list)
+
+
 class Role(Base, kw_only=True):
-    """A Role or a ClusterRole (the kind says which); rules are irrelevant to usage."""
+    """A Role or a ClusterRole (the kind says which). Its rules tell which applications may
+    read ConfigMaps and Secrets through the API instead of mounting them."""
 
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    rules: list[PolicyRule] = field(default_factory=list)
     aggregation_rule: AggregationRule | None = None
 
 

@@ -57,13 +57,25 @@ def load_snapshot(data: bytes, *, source: str = "snapshot") -> Snapshot:
     text_start = data.lstrip()[:1]
     if not text_start:
         raise SnapshotFileError(f"{source}: the file is empty")
-    builder = _Builder(source)
     if text_start in (b"{", b"["):
-        for doc in _json_documents(data, source):
-            builder.add_json_document(doc)
-    else:
-        for ydoc in _yaml_documents(data, source):
-            builder.add_python_document(ydoc)
+        try:
+            builder = _Builder(source)
+            for doc in _json_documents(data, source):
+                builder.add_json_document(doc)
+            return builder.finish()
+        except SnapshotFileError as json_error:
+            # YAML flow style also starts with "{": try it before giving the JSON error.
+            try:
+                return _load_yaml(data, source)
+            except SnapshotFileError:
+                raise json_error from None
+    return _load_yaml(data, source)
+
+
+def _load_yaml(data: bytes, source: str) -> Snapshot:
+    builder = _Builder(source)
+    for ydoc in _yaml_documents(data, source):
+        builder.add_python_document(ydoc)
     return builder.finish()
 
 
@@ -104,8 +116,11 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """The safe loader, minus timestamp resolution: Kubernetes times stay RFC 3339 strings."""
 
 
+# Kubernetes reads YAML as JSON does: times stay strings, and a bare "=" (YAML 1.1's "value"
+# tag, found in CRD enums) is just the string "=".
+_NOT_KUBERNETES = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _Loader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    first: [r for r in resolvers if r[0] not in _NOT_KUBERNETES]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

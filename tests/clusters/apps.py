@@ -23,6 +23,7 @@ from tests.clusters.platforms import (
     crd,
     custom,
     deployment,
+    grant,
     ns_obj,
     pod_template,
     rb,
@@ -162,11 +163,23 @@ def install_cert_manager(c: Cluster, *, with_issuer: bool = True, helm: bool = T
         sa(ns, "cert-manager-cainjector", cai),
         sa(ns, "cert-manager", ctrl),
         sa(ns, "cert-manager-webhook", wh),
-        cluster_role("cert-manager-cainjector", cai),
+        cluster_role(
+            "cert-manager-cainjector", cai, rules=[grant(["secrets"], ["get", "list", "watch"])]
+        ),
     ]
-    for r in ("issuers", "clusterissuers", "certificates", "orders", "challenges", "ingress-shim"):
+    # The controller's rule bodies as cert-manager ships them, for the Secrets it manages.
+    secret_rw = [grant(["secrets"], ["get", "list", "watch", "create", "update", "delete"])]
+    controller_rules = {
+        "issuers": secret_rw,
+        "clusterissuers": secret_rw,
+        "certificates": secret_rw,
+        "orders": [grant(["secrets"], ["get", "list", "watch"])],
+        "challenges": [grant(["secrets"], ["get", "list", "watch"])],
+        "ingress-shim": [],
+    }
+    for r, rules in controller_rules.items():
         objs += [
-            cluster_role(f"cert-manager-controller-{r}", ctrl),
+            cluster_role(f"cert-manager-controller-{r}", ctrl, rules=rules),
             crb(
                 f"cert-manager-controller-{r}",
                 f"cert-manager-controller-{r}",
@@ -227,7 +240,15 @@ def install_cert_manager(c: Cluster, *, with_issuer: bool = True, helm: bool = T
         role("kube-system", "cert-manager-cainjector:leaderelection", cai),
         role("kube-system", "cert-manager:leaderelection", ctrl),
         role(ns, "cert-manager-tokenrequest", ctrl),
-        role(ns, "cert-manager-webhook:dynamic-serving", wh),
+        role(
+            ns,
+            "cert-manager-webhook:dynamic-serving",
+            wh,
+            rules=[
+                grant(["secrets"], ["get", "list", "watch", "update"], ["cert-manager-webhook-ca"]),
+                grant(["secrets"], ["create"]),
+            ],
+        ),
         rb(
             "kube-system",
             "cert-manager-cainjector:leaderelection",

@@ -80,12 +80,13 @@ def cluster_role(
     labels: dict[str, str] | None = None,
     aggregate: list[dict[str, str]] | None = None,
     ann: dict[str, str] | None = None,
+    rules: list[Obj] | None = None,
 ) -> Obj:
     obj: Obj = {
         "apiVersion": RBAC,
         "kind": "ClusterRole",
         "metadata": _meta(name, labels=labels, ann=ann),
-        "rules": [],
+        "rules": rules or [],
     }
     if aggregate is not None:
         obj["aggregationRule"] = {
@@ -95,14 +96,26 @@ def cluster_role(
 
 
 def role(
-    ns: str, name: str, labels: dict[str, str] | None = None, ann: dict[str, str] | None = None
+    ns: str,
+    name: str,
+    labels: dict[str, str] | None = None,
+    ann: dict[str, str] | None = None,
+    rules: list[Obj] | None = None,
 ) -> Obj:
     return {
         "apiVersion": RBAC,
         "kind": "Role",
         "metadata": _meta(name, ns, labels, ann),
-        "rules": [],
+        "rules": rules or [],
     }
+
+
+def grant(resources: list[str], verbs: list[str], names: list[str] | None = None) -> Obj:
+    """A core-group PolicyRule (what the analysis reads of RBAC rule bodies)."""
+    rule: Obj = {"apiGroups": [""], "resources": resources, "verbs": verbs}
+    if names:
+        rule["resourceNames"] = names
+    return rule
 
 
 def subj(kind: str, name: str, ns: str | None = None) -> Obj:

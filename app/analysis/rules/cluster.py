@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from app.analysis.context import TEMPLATE_KINDS
 from app.analysis.model import Confidence
 from app.analysis.rules.base import Candidate, Found
 
 
 def check_priority_classes(found: Found) -> None:
     """Report PriorityClasses no pod or template names (never the global default)."""
-    if found.skip("priorityclass-unused", ("PriorityClass", "Pod")):
+    if found.skip("priorityclass-unused", ("PriorityClass", *TEMPLATE_KINDS)):
         return
     for pc in found.ctx.snap.priority_classes:
         meta = pc.metadata

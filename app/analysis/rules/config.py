@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.analysis.context import TEMPLATE_KINDS
 from app.analysis.model import Confidence
 from app.analysis.rules.base import Candidate, Found
 
@@ -13,7 +14,7 @@ NEVER_REPORTED_TYPES = frozenset({HELM_RELEASE_TYPE, "bootstrap.kubernetes.io/to
 
 def check_config_maps(found: Found) -> None:
     """Report ConfigMaps no live user references (idle-only users make a cascade)."""
-    if found.skip("configmap-unused", ("ConfigMap", "Pod")):
+    if found.skip("configmap-unused", ("ConfigMap", *TEMPLATE_KINDS)):
         return
     for cm in found.ctx.snap.config_maps:
         meta = cm.metadata
@@ -30,7 +31,7 @@ def check_config_maps(found: Found) -> None:
 
 def check_secrets(found: Found) -> None:
     """Report unreferenced Secrets and ServiceAccount tokens whose ServiceAccount is gone."""
-    if found.skip("secret-unused", ("Secret", "Pod")):
+    if found.skip("secret-unused", ("Secret", *TEMPLATE_KINDS)):
         return
     ctx = found.ctx
     sa_listed = ctx.listed("ServiceAccount")
@@ -76,7 +77,7 @@ def check_secrets(found: Found) -> None:
 
 def check_service_accounts(found: Found) -> None:
     """Report ServiceAccounts no pod, template or binding uses."""
-    if found.skip("serviceaccount-unused", ("ServiceAccount", "Pod")):
+    if found.skip("serviceaccount-unused", ("ServiceAccount", *TEMPLATE_KINDS)):
         return
     for sa in found.ctx.snap.service_accounts:
         meta = sa.metadata

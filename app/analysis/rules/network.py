@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from app.analysis.context import TEMPLATE_KINDS
 from app.analysis.model import Confidence, ObjectRef
 from app.analysis.rules.base import Candidate, Found
 from app.analysis.selectors import describe, matches_map
@@ -30,7 +31,7 @@ def _endpoint_counts(slices: list[o.EndpointSlice]) -> dict[tuple[str | None, st
 
 def check_services(found: Found) -> None:
     """Report Services with nothing behind them: no ready endpoint and no live pod to come."""
-    if found.skip("service-no-endpoints", ("Service", "Pod")):
+    if found.skip("service-no-endpoints", ("Service", *TEMPLATE_KINDS)):
         return
     ctx = found.ctx
     have_slices = ctx.listed("EndpointSlice")
@@ -153,7 +154,7 @@ def check_ingresses(found: Found) -> None:
 
 def check_network_policies(found: Found) -> None:
     """Report NetworkPolicies whose podSelector matches no live pod or template."""
-    if found.skip("networkpolicy-matches-nothing", ("NetworkPolicy", "Pod")):
+    if found.skip("networkpolicy-matches-nothing", ("NetworkPolicy", *TEMPLATE_KINDS)):
         return
     ctx = found.ctx
     for np in ctx.snap.network_policies:
@@ -177,7 +178,7 @@ def check_network_policies(found: Found) -> None:
 
 def check_pdbs(found: Found) -> None:
     """Report PodDisruptionBudgets whose selector matches no live pod or template."""
-    if found.skip("pdb-matches-nothing", ("PodDisruptionBudget", "Pod")):
+    if found.skip("pdb-matches-nothing", ("PodDisruptionBudget", *TEMPLATE_KINDS)):
         return
     ctx = found.ctx
     for pdb in ctx.snap.pdbs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.analysis.context import TEMPLATE_KINDS
 from app.analysis.model import Confidence, ObjectRef
 from app.analysis.references import Use
 from app.analysis.rules.base import Candidate, Found
@@ -60,7 +61,7 @@ def _statefulset_uses(found: Found) -> dict[tuple[str | None, str], Use]:
 
 def check_pvcs(found: Found) -> None:
     """Report claims no live pod mounts (idle-only users → cascade) and unbindable Pending ones."""
-    if found.skip("pvc-unused", ("PersistentVolumeClaim", "Pod")):
+    if found.skip("pvc-unused", ("PersistentVolumeClaim", *TEMPLATE_KINDS)):
         return
     sts_uses = _statefulset_uses(found)
     for pvc in found.ctx.snap.pvcs:
@@ -129,7 +130,8 @@ def check_pvs(found: Found) -> None:
 def check_storage_classes(found: Found) -> None:
     """Report non-default StorageClasses no PV, PVC or claim template names."""
     if found.skip(
-        "storageclass-unused", ("StorageClass", "PersistentVolume", "PersistentVolumeClaim")
+        "storageclass-unused",
+        ("StorageClass", "PersistentVolume", "PersistentVolumeClaim", "StatefulSet"),
     ):
         return
     for sc in found.ctx.snap.storage_classes:

@@ -211,7 +211,8 @@ def check_hpas(found: Found) -> None:
             )
             continue
         replicas = getattr(getattr(target, "spec", None), "replicas", None)
-        if replicas == 0 and (hpa.spec.min_replicas or 1) > 0:
+        min_replicas = 1 if hpa.spec.min_replicas is None else hpa.spec.min_replicas
+        if replicas == 0 and min_replicas > 0:
             found.add(
                 Candidate(
                     "HorizontalPodAutoscaler",
