@@ -231,6 +231,11 @@ class Context:
                     if dep is not None:
                         ref = ObjectRef("Deployment", dep.metadata.namespace, dep.metadata.name)
                         live, state = self.workload_state("Deployment", dep)
+                        if wl.spec.template.spec == dep.spec.template.spec:
+                            # The Deployment's own template says the same; only its liveness
+                            # is needed, for the ReplicaSet's pods.
+                            self._live_templates[meta.uid] = live
+                            continue
                 self._add(
                     SpecUser(
                         ref=ref,

@@ -41,6 +41,22 @@ HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 IDLE_ADDON_RULES = frozenset({"daemonset-unscheduled", "workload-scaled-to-zero"})
 ARGOCD_TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
 
+# Kinds an application may use without naming them in a pod spec (read through the API,
+# granted, installed for later). A Service, PDB, NetworkPolicy or volume is used by
+# selection or mounting, which Leftover sees: belonging to a live application excuses nothing.
+APP_CONSUMED = frozenset(
+    {
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "Role",
+        "ClusterRole",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "StorageClass",
+    }
+)
+
 # Sidecars such as k8s-sidecar (Grafana, kube-prometheus-stack) load ConfigMaps by label.
 SIDECAR_LABELS = (
     "grafana_dashboard",
@@ -219,7 +235,7 @@ class Policy:
                     return f"needs review: live {reader} may read it through the API" + (
                         " (granted by name)" if names is not None else ""
                     )
-        ids = app_identity(meta.labels, meta.annotations)
+        ids = app_identity(meta.labels, meta.annotations) if cand.kind in APP_CONSUMED else set()
         live = self.live_apps.get(ns, set()) if ns else self.live_apps_anywhere
         shared = sorted(ids & live)
         if shared:
