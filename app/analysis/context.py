@@ -23,6 +23,8 @@ from app.kube.snapshot import Snapshot
 Key = tuple[str, str | None, str]  # (kind, namespace, name)
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
+# kube-downscaler records the replicas it will restore: a workload it put to sleep is live.
+DOWNSCALER_ANNOTATION = "downscaler/original-replicas"
 # Every kind that carries a pod spec: a reference rule cannot decide without all of them.
 TEMPLATE_KINDS = ("Pod", *WORKLOAD_KINDS, "Job", "CronJob")
 ACTIVE_POD_PHASES = frozenset({"Pending", "Running", "Unknown", None})
@@ -56,7 +58,8 @@ class Context:
     live_label_sets_by_ns: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     autoscaled: set[Key] = field(default_factory=set)  # targeted by an HPA or ScaledObject
     scales_from_zero: set[Key] = field(default_factory=set)  # KEDA, or an HPA with minReplicas 0
-    _live_templates: dict[str, bool] = field(default_factory=dict)  # ReplicaSet/Job uid -> live
+    # Live ReplicaSets' and Jobs' pod templates by uid, to vouch for their pods.
+    _live_templates: dict[str, o.PodSpec] = field(default_factory=dict)
     _label_index: dict[str, dict[tuple[str, str], set[int]]] = field(default_factory=dict)
     _selected: dict[tuple[object, ...], bool] = field(default_factory=dict)
 
@@ -200,6 +203,8 @@ class Context:
             return True, "running"
         if (kind, meta.namespace, meta.name) in self.scales_from_zero:
             return True, "scaled to zero by its autoscaler"
+        if DOWNSCALER_ANNOTATION in meta.annotations:
+            return True, "scaled down by kube-downscaler for now"
         return False, "has 0 replicas"
 
     def _deployment_of(self, rs: o.Workload) -> o.Workload | None:
@@ -212,8 +217,8 @@ class Context:
 
     def _add(self, user: SpecUser, uid: str = "") -> None:
         self.spec_users.append(user)
-        if uid:
-            self._live_templates[uid] = user.live
+        if uid and user.live:
+            self._live_templates[uid] = user.spec
         if user.live:
             self.live_specs_by_ns.setdefault(user.namespace, []).append(user)
         else:
@@ -232,9 +237,10 @@ class Context:
                         ref = ObjectRef("Deployment", dep.metadata.namespace, dep.metadata.name)
                         live, state = self.workload_state("Deployment", dep)
                         if wl.spec.template.spec == dep.spec.template.spec:
-                            # The Deployment's own template says the same; only its liveness
-                            # is needed, for the ReplicaSet's pods.
-                            self._live_templates[meta.uid] = live
+                            # The Deployment's own template says the same; the ReplicaSet is
+                            # only needed to vouch for its pods.
+                            if live:
+                                self._live_templates[meta.uid] = wl.spec.template.spec
                             continue
                 self._add(
                     SpecUser(
@@ -309,12 +315,32 @@ class Context:
             )
 
     def _covered_by_owner(self, pod: o.Pod) -> bool:
+        """Whether a pod adds nothing its live ReplicaSet's or Job's template does not say.
+
+        Admission webhooks (Istio, Vault, OpenTelemetry) inject volumes, containers and env
+        into pods, never into templates; a pod whose shape differs from its template's is
+        therefore read on its own.
+        """
         if pod.spec.ephemeral_containers or any(v.ephemeral for v in pod.spec.volumes):
             return False
         for ref in pod.metadata.owner_references:
             if ref.controller and ref.kind in ("ReplicaSet", "Job"):
-                return self._live_templates.get(ref.uid, False)
+                template = self._live_templates.get(ref.uid)
+                return template is not None and _shape(template) == _shape(pod.spec)
         return False
+
+
+def _shape(spec: o.PodSpec) -> tuple[int, ...]:
+    """What an admission webhook changes when it injects something into a pod."""
+    containers = (*spec.init_containers, *spec.containers)
+    return (
+        len(spec.volumes),
+        len(spec.init_containers),
+        len(spec.containers),
+        sum(len(c.env) for c in containers),
+        sum(len(c.env_from) for c in containers),
+        len(spec.image_pull_secrets),
+    )
 
 
 def job_finished(job: o.Job) -> str | None:

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from app.analysis.model import Confidence
+from app.analysis.timeutil import human, parse_time
 
 if TYPE_CHECKING:
     from app.analysis.context import Context
@@ -37,8 +38,10 @@ APP_LABELS = (
 )
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 # Idle workloads that platforms ship on purpose (a Windows or GPU DaemonSet on a Linux-only
-# cluster, an add-on scaled to zero until enabled).
-IDLE_ADDON_RULES = frozenset({"daemonset-unscheduled", "workload-scaled-to-zero"})
+# cluster). A Deployment scaled to zero in kube-system is a user's leftover as anywhere else.
+IDLE_ADDON_RULES = frozenset({"daemonset-unscheduled"})
+# Besides absence-based findings, idle workloads get the grace period (a blue/green cut-over).
+GRACE_RULES = frozenset({"workload-scaled-to-zero", "daemonset-unscheduled"})
 ARGOCD_TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
 
 # Kinds an application may use without naming them in a pod spec (read through the API,
@@ -181,6 +184,19 @@ class Policy:
             self.live_apps.setdefault(user.namespace, set()).update(ids)
             self.live_apps_anywhere |= ids
         self.api_readers = _api_readers(ctx)
+        self.node_autoscaler = _node_autoscaler(ctx)
+        self.now = ctx.now
+        self.grace = ctx.options.grace_period
+
+    def _young(self, meta: Any) -> str | None:
+        """Why an object too new to judge needs review: it may be mid-rollout."""
+        created = parse_time(meta.creation_timestamp)
+        if created is None or self.now - created >= self.grace:
+            return None
+        return (
+            f"needs review: created {human(self.now - created)} ago, within the "
+            f"{human(self.grace)} grace period; a rollout may still be under way"
+        )
 
     def judge(self, cand: Candidate, ctx: Context, refs: References) -> Candidate | None:
         """The candidate as reported (maybe at lower confidence), or None to drop it."""
@@ -202,6 +218,23 @@ class Policy:
             return None
         if cand.confidence == Confidence.LOW:
             return cand
+        if (
+            cand.rule == "daemonset-unscheduled"
+            and self.node_autoscaler
+            and _waits_for_provisioned_nodes(cand.obj)
+        ):
+            return replace(
+                cand,
+                confidence=Confidence.LOW,
+                evidence=(
+                    *cand.evidence,
+                    f"needs review: {self.node_autoscaler} adds nodes on demand; the nodes this "
+                    "DaemonSet fits may come with the next scale-up",
+                ),
+            )
+        young = self._young(meta) if cand.by_reference or cand.rule in GRACE_RULES else None
+        if young:
+            return replace(cand, confidence=Confidence.LOW, evidence=(*cand.evidence, young))
         if cand.rule in IDLE_ADDON_RULES and self.defaults.is_platform_namespace(ns):
             return replace(
                 cand,
@@ -242,7 +275,7 @@ class Policy:
             key, value = shared[0]
             what = {"helm": "Helm release", "argocd": "Argo CD application"}.get(key, key)
             return f"needs review: part of {what} {value!r}, whose workloads are live"
-        if self.defaults.is_platform_namespace(ns):
+        if self.defaults.is_platform_namespace(ns) and not cand.cascade_from:
             return f"needs review: {ns} is a platform namespace; its add-ons read objects by API"
         return None
 
@@ -304,3 +337,35 @@ def _read_grants(rules: list[Any]) -> list[tuple[str, frozenset[str] | None]]:
             if resource in rule.resources or "*" in rule.resources:
                 grants.append((resource, names))
     return grants
+
+
+def _node_autoscaler(ctx: Context) -> str | None:
+    """The node autoscaler the cluster runs (Karpenter, cluster-autoscaler), if any."""
+    for crd in ctx.snap.crds:
+        if crd.spec.group in ("karpenter.sh", "karpenter.k8s.aws", "karpenter.azure.com"):
+            return "Karpenter"
+    for user in ctx.spec_users:
+        if not user.live:
+            continue
+        name = user.ref.name
+        if "karpenter" in name:
+            return "Karpenter"
+        if "cluster-autoscaler" in name:
+            return "cluster-autoscaler"
+    return None
+
+
+# Node labels that name hardware or capacity an autoscaler provisions on demand.
+_PROVISIONED_NODE_LABEL = re.compile(
+    r"gpu|accelerator|nvidia|neuron|inferentia|tpu|karpenter|instance-type|instance-family|"
+    r"instance-category|capacity-type|windows",
+    re.IGNORECASE,
+)
+
+
+def _waits_for_provisioned_nodes(ds: Any) -> bool:
+    """Whether a DaemonSet asks for nodes of a kind an autoscaler brings up on demand."""
+    spec = ds.spec.template.spec
+    if spec.node_selector.get("kubernetes.io/os") == "windows":
+        return True
+    return any(_PROVISIONED_NODE_LABEL.search(key) for key in spec.node_label_keys())

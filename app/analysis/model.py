@@ -118,6 +118,8 @@ class Options:
     suspended_cronjob_threshold: timedelta = timedelta(days=7)
     crashloop_restart_threshold: int = 10
     stuck_deletion_threshold: timedelta = timedelta(hours=1)
+    # Younger objects may be mid-rollout: findings about them are lowered to "needs review".
+    grace_period: timedelta = timedelta(hours=24)
     check_crd_instances: bool = True
 
     def wants_namespace(self, namespace: str | None) -> bool:

@@ -20,6 +20,13 @@ from app.kube import objects as o
 
 _TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9._-]+")
 
+# ingress-nginx names Secrets in annotations ("[namespace/]name").
+INGRESS_SECRET_ANNOTATIONS = (
+    "nginx.ingress.kubernetes.io/auth-secret",
+    "nginx.ingress.kubernetes.io/auth-tls-secret",
+    "nginx.ingress.kubernetes.io/proxy-ssl-secret",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Use:
@@ -164,6 +171,23 @@ def build_references(ctx: Context) -> References:
         for tls in ing.spec.tls:
             if tls.secret_name:
                 refs.add(("Secret", ns, tls.secret_name), Use(by, "tls", dynamic=True))
+        for key in INGRESS_SECRET_ANNOTATIONS:
+            value = ing.metadata.annotations.get(key)
+            if value:
+                secret_ns, _, name = value.strip().rpartition("/")
+                refs.add(
+                    ("Secret", secret_ns or ns, name),
+                    Use(by, f"annotation {key}", dynamic=True),
+                )
+    for gw in snap.gateways:
+        by = ObjectRef("Gateway", gw.metadata.namespace, gw.metadata.name)
+        for listener in gw.spec.listeners:
+            for cert in listener.tls.certificate_refs if listener.tls else ():
+                if (cert.kind or "Secret") == "Secret" and cert.name:
+                    refs.add(
+                        ("Secret", cert.namespace or gw.metadata.namespace, cert.name),
+                        Use(by, f"listener {listener.name} certificateRefs"),
+                    )
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for b in snap.bindings(kind):
             ns = b.metadata.namespace if kind == "RoleBinding" else None

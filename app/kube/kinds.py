@@ -169,6 +169,14 @@ KINDS: tuple[KindSpec, ...] = (
         reportable=False,
     ),
     _k("ScaledObject", "keda.sh", ("v1alpha1",), "scaledobjects", o.ScaledObject, reportable=False),
+    _k(
+        "Gateway",
+        "gateway.networking.k8s.io",
+        ("v1", "v1beta1"),
+        "gateways",
+        o.Gateway,
+        reportable=False,
+    ),
 )
 
 BY_KIND: dict[str, KindSpec] = {k.kind: k for k in KINDS}

@@ -36,6 +36,11 @@ KEPT_ANNOTATION_PREFIXES: tuple[str, ...] = (
     "deployment.kubernetes.io/revision",
     "autoscaling.keda.sh/",
     "cert-manager.io/",
+    "helm.sh/hook",
+    "nginx.ingress.kubernetes.io/auth-secret",
+    "nginx.ingress.kubernetes.io/auth-tls-secret",
+    "nginx.ingress.kubernetes.io/proxy-ssl-secret",
+    "downscaler/",
     "kor/",
 )
 
@@ -187,6 +192,28 @@ class Volume(Base):
     storageos: SecretRefVolumeSource | None = None
 
 
+class NodeSelectorRequirement(Base):
+    key: str = ""
+    operator: str = ""
+    values: list[str] = field(default_factory=list)
+
+
+class NodeSelectorTerm(Base):
+    match_expressions: list[NodeSelectorRequirement] = field(default_factory=list)
+
+
+class NodeSelector(Base):
+    node_selector_terms: list[NodeSelectorTerm] = field(default_factory=list)
+
+
+class NodeAffinity(Base):
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+
+
+class Affinity(Base):
+    node_affinity: NodeAffinity | None = None
+
+
 class PodSpec(Base):
     containers: list[Container] = field(default_factory=list)
     init_containers: list[Container] = field(default_factory=list)
@@ -198,6 +225,17 @@ class PodSpec(Base):
     priority_class_name: str | None = None
     runtime_class_name: str | None = None
     node_name: str | None = None
+    node_selector: dict[str, str] = field(default_factory=dict)
+    affinity: Affinity | None = None
+
+    def node_label_keys(self) -> set[str]:
+        """The node labels this pod requires (nodeSelector and required node affinity)."""
+        keys = set(self.node_selector)
+        na = self.affinity.node_affinity if self.affinity else None
+        required = na.required_during_scheduling_ignored_during_execution if na else None
+        for term in required.node_selector_terms if required else ():
+            keys.update(r.key for r in term.match_expressions)
+        return keys
 
 
 class PodTemplateMeta(Base):
@@ -729,6 +767,34 @@ class APIServiceSpec(Base):
 class APIService(Base, kw_only=True):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: APIServiceSpec = field(default_factory=APIServiceSpec)
+
+
+class SecretObjectReference(Base):
+    name: str = ""
+    namespace: str | None = None
+    kind: str | None = None
+    group: str | None = None
+
+
+class GatewayTLSConfig(Base):
+    certificate_refs: list[SecretObjectReference] = field(default_factory=list)
+
+
+class Listener(Base):
+    name: str = ""
+    tls: GatewayTLSConfig | None = None
+
+
+class GatewaySpec(Base):
+    gateway_class_name: str = ""
+    listeners: list[Listener] = field(default_factory=list)
+
+
+class Gateway(Base, kw_only=True):
+    """A Gateway API Gateway: its listeners' TLS certificates are Secrets in use."""
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: GatewaySpec = field(default_factory=GatewaySpec)
 
 
 class ListMeta(Base):

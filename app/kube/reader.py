@@ -57,7 +57,7 @@ ACCEPT_METADATA_OR_JSON = f"{ACCEPT_METADATA}, {ACCEPT_JSON}"
 TYPED_SECRETS: tuple[str, ...] = ("kubernetes.io/service-account-token", "helm.sh/release.v1")
 
 # Optional add-ons: their absence is normal and not worth a warning.
-QUIET_WHEN_ABSENT: frozenset[str] = frozenset({"ScaledObject"})
+QUIET_WHEN_ABSENT: frozenset[str] = frozenset({"ScaledObject", "Gateway"})
 
 MAX_LIST_RESTARTS = 3
 

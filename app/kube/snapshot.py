@@ -115,6 +115,10 @@ class Snapshot:
         return cast(list[o.ScaledObject], self.items("ScaledObject"))
 
     @property
+    def gateways(self) -> list[o.Gateway]:
+        return cast(list[o.Gateway], self.items("Gateway"))
+
+    @property
     def pdbs(self) -> list[o.PodDisruptionBudget]:
         return cast(list[o.PodDisruptionBudget], self.items("PodDisruptionBudget"))
 

@@ -239,7 +239,9 @@ class _Builder:
         if "Pod" in self.present:
             snap.listed = {k.kind for k in KINDS}
             missing = sorted(
-                k.kind for k in KINDS if k.kind not in self.present and k.kind != "ScaledObject"
+                k.kind
+                for k in KINDS
+                if k.kind not in self.present and k.kind not in ("ScaledObject", "Gateway")
             )
             if missing:
                 snap.warnings.append(

@@ -113,7 +113,7 @@ class Found:
                     rule,
                     f"no {noun} references it",
                     confidence,
-                    evidence=extra_evidence or (f"searched every pod, template and {noun}",),
+                    evidence=extra_evidence or (f"no {noun} in the cluster references it",),
                     cost=cost,
                     security_risk=security_risk,
                     by_reference=True,

@@ -160,6 +160,8 @@ def check_network_policies(found: Found) -> None:
     for np in ctx.snap.network_policies:
         meta = np.metadata
         selector = np.spec.pod_selector
+        if not selector.match_labels and not selector.match_expressions:
+            continue  # guards the whole namespace: an empty one is namespace-abandoned's
         ns = meta.namespace or ""
         if ctx.selects_live(ns, selector.match_labels, selector.match_expressions):
             continue

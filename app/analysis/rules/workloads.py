@@ -23,7 +23,9 @@ def check_scaled_to_zero(found: Found) -> None:
             if wl.spec.replicas != 0:
                 continue
             if (kind, meta.namespace, meta.name) in ctx.autoscaled:
-                continue
+                continue  # the autoscaler is reported instead (hpa-target-idle)
+            if ctx.workload_state(kind, wl)[0]:
+                continue  # asleep, not idle: kube-downscaler or KEDA will wake it
             owners = meta.owner_references
             if kind == "ReplicaSet" and owners:
                 dep_refs = [r for r in owners if r.kind == "Deployment"]
@@ -86,17 +88,24 @@ def check_jobs(found: Found) -> None:
         since = age(job_finished_at(job), ctx.now)
         if since is None or since < threshold:
             continue
+        hook = meta.annotations.get("helm.sh/hook")
+        policy = meta.annotations.get("helm.sh/hook-delete-policy", "")
+        evidence = [f"condition {state}=True", "no ttlSecondsAfterFinished, no CronJob owner"]
+        if hook:
+            evidence.append(
+                f"a Helm {hook} hook: Helm deletes it at the next upgrade "
+                f"(hook-delete-policy {policy or 'before-hook-creation'})"
+            )
         found.add(
             Candidate(
                 "Job",
                 job,
                 "job-finished",
-                f"finished ({state}) {human(since)} ago and nothing deletes it",
-                Confidence.HIGH,
-                evidence=(
-                    f"condition {state}=True",
-                    "no ttlSecondsAfterFinished and not owned by a CronJob",
-                ),
+                f"finished ({state}) {human(since)} ago and nothing deletes it"
+                if not hook
+                else f"Helm hook finished ({state}) {human(since)} ago; Helm removes it on upgrade",
+                Confidence.LOW if hook else Confidence.HIGH,
+                evidence=tuple(evidence),
             )
         )
 
@@ -132,36 +141,37 @@ def check_pods(found: Found) -> None:
     for pod in ctx.snap.pods:
         meta = pod.metadata
         phase = pod.status.phase
-        owner_kinds = {r.kind for r in meta.owner_references}
-        if phase == "Failed":
-            if "Job" in owner_kinds:
-                continue  # a Job's failed attempts are the Job's to report
-            reason = pod.status.reason or "Failed"
+        owners = meta.owner_references
+        if phase in ("Failed", "Succeeded"):
+            if any(r.kind == "Job" for r in owners):
+                continue  # a Job's attempts are the Job's to report
+            # A pod owned by a kind Leftover does not read (an Argo Workflow, a Tekton
+            # TaskRun) is kept or collected by that controller: it needs review at most.
+            foreign = [r for r in owners if r.kind not in ctx.snap.listed]
+            if phase == "Succeeded" and owners and not foreign:
+                continue  # completed under a controller Leftover reads: judged as its owner
+            reason = pod.status.reason or phase
             found.add(
                 Candidate(
                     "Pod",
                     pod,
-                    "pod-failed",
-                    f"{reason}: the pod failed and is kept only as a record",
-                    Confidence.HIGH,
+                    "pod-failed" if phase == "Failed" else "pod-completed",
+                    f"{reason}: the pod failed and is kept only as a record"
+                    if phase == "Failed"
+                    else "completed and not part of a Job: nothing will clean it up",
+                    Confidence.LOW if foreign else Confidence.HIGH,
                     evidence=tuple(
                         x
-                        for x in (f"status.phase=Failed, reason={reason}", pod.status.message)
+                        for x in (
+                            f"status.phase={phase}, reason={reason}",
+                            pod.status.message,
+                            f"owned by {foreign[0].kind} {foreign[0].name}, whose controller "
+                            "keeps or collects its pods"
+                            if foreign
+                            else None,
+                        )
                         if x
                     ),
-                )
-            )
-        elif phase == "Succeeded":
-            if "Job" in owner_kinds:
-                continue
-            found.add(
-                Candidate(
-                    "Pod",
-                    pod,
-                    "pod-completed",
-                    "completed and not part of a Job: nothing will clean it up",
-                    Confidence.HIGH,
-                    evidence=("status.phase=Succeeded",),
                 )
             )
         elif phase in ("Running", "Pending"):
