@@ -8,6 +8,7 @@ its name in a cascade are the Deployment's, because old ReplicaSets are rollout 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class Context:
     # Distinct label sets of live pods and templates, per namespace: the pods of one
     # ReplicaSet share theirs, so selectors are matched against far fewer candidates.
     live_label_sets_by_ns: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    node_autoscaler: str | None = None  # "Karpenter", "cluster-autoscaler" or None
     autoscaled: set[Key] = field(default_factory=set)  # targeted by an HPA or ScaledObject
     scales_from_zero: set[Key] = field(default_factory=set)  # KEDA, or an HPA with minReplicas 0
     # Live ReplicaSets' and Jobs' pod templates by uid, to vouch for their pods.
@@ -67,6 +69,7 @@ class Context:
     def build(cls, snap: Snapshot, options: Options, now: datetime) -> Context:
         """Index the snapshot once; rules then only look things up."""
         ctx = cls(snap=snap, options=options, now=now)
+        ctx.node_autoscaler = _node_autoscaler(snap)
         ctx._index_autoscalers()
         ctx._index_spec_users()
         for ns, users in ctx.live_specs_by_ns.items():
@@ -196,6 +199,8 @@ class Context:
         if kind == "DaemonSet":
             desired = wl.status.desired_number_scheduled
             if desired == 0:
+                if self.node_autoscaler and waits_for_provisioned_nodes(wl.spec.template.spec):
+                    return True, f"waits for nodes {self.node_autoscaler} provisions on demand"
                 return False, "is scheduled on no node"
             return True, "running"
         replicas = 1 if wl.spec.replicas is None else wl.spec.replicas
@@ -328,6 +333,38 @@ class Context:
                 template = self._live_templates.get(ref.uid)
                 return template is not None and _shape(template) == _shape(pod.spec)
         return False
+
+
+def _node_autoscaler(snap: Snapshot) -> str | None:
+    """The node autoscaler the cluster runs (Karpenter, cluster-autoscaler), if any."""
+    for crd in snap.crds:
+        if crd.spec.group in ("karpenter.sh", "karpenter.k8s.aws", "karpenter.azure.com"):
+            return "Karpenter"
+    for dep in snap.workloads("Deployment"):
+        if dep.spec.replicas == 0:
+            continue
+        name = dep.metadata.name
+        if "karpenter" in name:
+            return "Karpenter"
+        if "cluster-autoscaler" in name:
+            return "cluster-autoscaler"
+    return None
+
+
+# Node labels that name hardware or capacity an autoscaler provisions on demand.
+_PROVISIONED_NODE_LABEL = re.compile(
+    r"gpu|accelerator|nvidia|neuron|inferentia|tpu|karpenter|instance-type|instance-family|"
+    r"instance-category|capacity-type",
+    re.IGNORECASE,
+)
+
+
+def waits_for_provisioned_nodes(spec: o.PodSpec) -> bool:
+    """Whether a pod spec asks for nodes of a kind an autoscaler brings up on demand
+    (GPUs, an instance type, Windows)."""
+    if spec.node_selector.get("kubernetes.io/os") == "windows":
+        return True
+    return any(_PROVISIONED_NODE_LABEL.search(key) for key in spec.node_label_keys())
 
 
 def _shape(spec: o.PodSpec) -> tuple[int, ...]:

@@ -184,7 +184,6 @@ class Policy:
             self.live_apps.setdefault(user.namespace, set()).update(ids)
             self.live_apps_anywhere |= ids
         self.api_readers = _api_readers(ctx)
-        self.node_autoscaler = _node_autoscaler(ctx)
         self.now = ctx.now
         self.grace = ctx.options.grace_period
 
@@ -218,20 +217,6 @@ class Policy:
             return None
         if cand.confidence == Confidence.LOW:
             return cand
-        if (
-            cand.rule == "daemonset-unscheduled"
-            and self.node_autoscaler
-            and _waits_for_provisioned_nodes(cand.obj)
-        ):
-            return replace(
-                cand,
-                confidence=Confidence.LOW,
-                evidence=(
-                    *cand.evidence,
-                    f"needs review: {self.node_autoscaler} adds nodes on demand; the nodes this "
-                    "DaemonSet fits may come with the next scale-up",
-                ),
-            )
         young = self._young(meta) if cand.by_reference or cand.rule in GRACE_RULES else None
         if young:
             return replace(cand, confidence=Confidence.LOW, evidence=(*cand.evidence, young))
@@ -337,35 +322,3 @@ def _read_grants(rules: list[Any]) -> list[tuple[str, frozenset[str] | None]]:
             if resource in rule.resources or "*" in rule.resources:
                 grants.append((resource, names))
     return grants
-
-
-def _node_autoscaler(ctx: Context) -> str | None:
-    """The node autoscaler the cluster runs (Karpenter, cluster-autoscaler), if any."""
-    for crd in ctx.snap.crds:
-        if crd.spec.group in ("karpenter.sh", "karpenter.k8s.aws", "karpenter.azure.com"):
-            return "Karpenter"
-    for user in ctx.spec_users:
-        if not user.live:
-            continue
-        name = user.ref.name
-        if "karpenter" in name:
-            return "Karpenter"
-        if "cluster-autoscaler" in name:
-            return "cluster-autoscaler"
-    return None
-
-
-# Node labels that name hardware or capacity an autoscaler provisions on demand.
-_PROVISIONED_NODE_LABEL = re.compile(
-    r"gpu|accelerator|nvidia|neuron|inferentia|tpu|karpenter|instance-type|instance-family|"
-    r"instance-category|capacity-type|windows",
-    re.IGNORECASE,
-)
-
-
-def _waits_for_provisioned_nodes(ds: Any) -> bool:
-    """Whether a DaemonSet asks for nodes of a kind an autoscaler brings up on demand."""
-    spec = ds.spec.template.spec
-    if spec.node_selector.get("kubernetes.io/os") == "windows":
-        return True
-    return any(_PROVISIONED_NODE_LABEL.search(key) for key in spec.node_label_keys())

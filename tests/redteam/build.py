@@ -45,8 +45,37 @@ def gke_gateway_app() -> list[Obj]:
     k.namespace("web")
     k.deploy("web", "site", ps(c("site", "nginx:1.27")), selector={"app": "site"}, replicas=2)
     k.svc("web", "site", {"app": "site"})
-    k.cr("gateway.networking.k8s.io/v1", "Gateway", "external", "web")
-    k.cr("gateway.networking.k8s.io/v1", "HTTPRoute", "site", "web")
+    k.cr(
+        "gateway.networking.k8s.io/v1",
+        "Gateway",
+        "external",
+        "web",
+        body={
+            "spec": {
+                "gatewayClassName": "gke-l7-global-external-managed",
+                "listeners": [
+                    {
+                        "name": "https",
+                        "protocol": "HTTPS",
+                        "port": 443,
+                        "tls": {"mode": "Terminate", "certificateRefs": [{"name": "site-tls"}]},
+                    }
+                ],
+            }
+        },
+    )
+    k.cr(
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        "site",
+        "web",
+        body={
+            "spec": {
+                "parentRefs": [{"name": "external"}],
+                "rules": [{"backendRefs": [{"name": "site", "port": 80}]}],
+            }
+        },
+    )
     k.secret("web", "site-tls", "kubernetes.io/tls")
     return k.finalize()
 

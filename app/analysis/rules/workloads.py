@@ -59,19 +59,24 @@ def check_scaled_to_zero(found: Found) -> None:
 
 
 def check_daemon_sets(found: Found) -> None:
-    """Report DaemonSets that fit no node."""
-    for ds in found.ctx.snap.workloads("DaemonSet"):
-        if ds.status.desired_number_scheduled == 0 and not ds.metadata.owner_references:
-            found.add(
-                Candidate(
-                    "DaemonSet",
-                    ds,
-                    "daemonset-unscheduled",
-                    "scheduled on no node: its node selector or affinity fits none",
-                    Confidence.HIGH,
-                    evidence=("status.desiredNumberScheduled is 0",),
-                )
+    """Report DaemonSets that fit no node (only "needs review" when an autoscaler may add
+    the nodes they ask for)."""
+    ctx = found.ctx
+    for ds in ctx.snap.workloads("DaemonSet"):
+        if ds.status.desired_number_scheduled != 0 or ds.metadata.owner_references:
+            continue
+        waiting, state = ctx.workload_state("DaemonSet", ds)
+        found.add(
+            Candidate(
+                "DaemonSet",
+                ds,
+                "daemonset-unscheduled",
+                "scheduled on no node: its node selector or affinity fits none",
+                Confidence.LOW if waiting else Confidence.HIGH,
+                evidence=("status.desiredNumberScheduled is 0",)
+                + ((f"needs review: it {state}",) if waiting else ()),
             )
+        )
 
 
 def check_jobs(found: Found) -> None:
