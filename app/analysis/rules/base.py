@@ -63,12 +63,17 @@ class Found:
         return (kind, namespace, name) in self.reported
 
     def skip(self, rule: str, needs: Sequence[str]) -> bool:
-        """True (and noted) when a kind ``rule`` needs was not read."""
+        """True when a kind ``rule`` needs was not read. ``needs[0]`` is the kind judged: when
+        none of it was read there is nothing to judge (the reader has said why); when only
+        its evidence is missing, the rule is noted as not evaluated."""
         missing = [k for k in needs if k not in self.ctx.snap.listed]
-        if missing:
-            self.not_evaluated[rule] = "not evaluated: could not read " + ", ".join(missing)
+        if not missing:
+            return False
+        judged = needs[0]
+        if judged in missing and not self.ctx.snap.items(judged):
             return True
-        return False
+        self.not_evaluated[rule] = "could not read " + ", ".join(missing)
+        return True
 
     # --- reference judgement ----------------------------------------------------------
 
