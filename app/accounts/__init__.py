@@ -1,0 +1,1 @@
+"""Accounts: users, organisations, memberships, sessions, invitations and sign-in."""
