@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: install test lint format bench clean
+.PHONY: install run test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
+
+# The embedded default: migrations, web on http://127.0.0.1:8000, a worker and beat; Ctrl-C stops.
+# make run ARGS="--port 8080" passes options to `leftover run`.
+run: install
+	$(BIN)/leftover run $(ARGS)
 
 test: install
 	$(BIN)/pytest

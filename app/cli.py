@@ -421,14 +421,79 @@ SCAN = Command(
     run=run_scan,
 )
 
-COMMANDS: tuple[Command, ...] = (SCAN,)
+# --- operating the web app (app/ops.py) --------------------------------------------------------
+
+from app import ops  # noqa: E402  (after Command: ops keeps its heavy imports inside functions)
+
+OPS_COMMANDS = (
+    Command(
+        name="run",
+        summary="everything on one machine: migrate, web, worker and beat (Ctrl-C stops)",
+        description="Apply the migrations, then run the web server, a Celery worker and Celery "
+        "beat as child processes until Ctrl-C.\nWithout LEFTOVER_DATABASE_URL and "
+        "LEFTOVER_REDIS_URL it needs no server: a SQLite file and an embedded broker in "
+        "LEFTOVER_DATA_DIR.",
+        examples="examples:\n  leftover run\n  leftover run --port 8080",
+        add_arguments=ops.add_run_arguments,
+        run=ops.run_all,
+    ),
+    Command(
+        name="serve",
+        summary="run the web server",
+        description="Serve the web app with uvicorn. Scans and mail run in workers.",
+        examples="examples:\n  leftover serve --host 0.0.0.0 --port 8000 "
+        "--forwarded-allow-ips 10.0.0.1",
+        add_arguments=ops.add_serve_arguments,
+        run=ops.run_serve,
+    ),
+    Command(
+        name="worker",
+        summary="run a Celery worker (queues default, mail, scans)",
+        description="Run background jobs: mail delivery, housekeeping and (later) scans. "
+        "Start as many as you need.",
+        examples="examples:\n  leftover worker --concurrency 4",
+        add_arguments=ops.add_worker_arguments,
+        run=ops.run_worker,
+    ),
+    Command(
+        name="beat",
+        summary="run the Celery scheduler for periodic jobs (run exactly one)",
+        description="Send the periodic housekeeping jobs on schedule.",
+        examples="examples:\n  leftover beat",
+        add_arguments=ops.add_beat_arguments,
+        run=ops.run_beat,
+    ),
+    Command(
+        name="migrate",
+        summary="apply the database migrations",
+        description="Bring the database (LEFTOVER_DATABASE_URL, or the SQLite file in "
+        "LEFTOVER_DATA_DIR) up to date.",
+        examples="examples:\n  leftover migrate",
+        add_arguments=ops.add_migrate_arguments,
+        run=ops.run_migrate,
+    ),
+    Command(
+        name="create-user",
+        summary="create a user owning a new organisation",
+        description="Create a user and their organisation. Prompts twice for the password, "
+        "or reads one line from standard input with --password-stdin.",
+        examples="examples:\n  leftover create-user --email ada@example.com --org 'Acme'\n"
+        "  printf '%s\\n' \"$PASSWORD\" | leftover create-user --email ada@example.com "
+        "--org Acme --password-stdin",
+        add_arguments=ops.add_create_user_arguments,
+        run=ops.run_create_user,
+    ),
+)
+
+COMMANDS: tuple[Command, ...] = (SCAN, *OPS_COMMANDS)
 
 
 # --- the command -------------------------------------------------------------------------------
 
 MAIN_DESCRIPTION = """\
 Leftover finds unused and orphaned Kubernetes resources and estimates what they cost.
-`leftover scan` reads one cluster (live, or a kubectl dump) and prints a report."""
+`leftover scan` reads one cluster (live, or a kubectl dump) and prints a report; `leftover run`
+starts the web app with its worker and scheduler on this machine."""
 
 MAIN_EPILOG = """\
 examples:
@@ -483,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         status: int = args.run(args)
-    except InputError as exc:
+    except (InputError, ops.OpsInputError) as exc:
         return _fail(str(exc), EXIT_INPUT)
     except ClusterError as exc:
         return _fail(str(exc), EXIT_CLUSTER)

@@ -1,0 +1,141 @@
+"""Thin tasks: each takes ids, opens one session, calls an app function and returns quietly.
+
+Names are ``<domain>.<verb>``; callers send them by name through ``app.jobs.enqueue`` after
+their commit. Every task is idempotent, so the broker's at-least-once delivery, a retry or a
+second beat process cannot do the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import shared_task  # type: ignore[import-untyped]
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import jobs
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker, session_scope, utcnow
+
+log = logging.getLogger("leftover.tasks")
+
+MAIL_MAX_RETRIES = 6
+MAIL_FIRST_DELAY = 30  # seconds; doubles per retry
+MAIL_MAX_DELAY = 15 * 60
+BROKER_KEEP = timedelta(days=1)
+
+_jitter = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class _Process:
+    pid: int
+    settings: Settings
+    factory: sessionmaker[Session]
+
+
+_process: _Process | None = None
+
+
+def _resources() -> _Process:
+    """This process's settings and session factory (made after the fork, once per child)."""
+    global _process
+    if _process is None or _process.pid != os.getpid():
+        settings = get_settings()
+        factory = make_sessionmaker(make_engine(settings.database))
+        jobs.attach(factory, settings)
+        _process = _Process(pid=os.getpid(), settings=settings, factory=factory)
+    return _process
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: doubling, capped, with jitter."""
+    base = min(MAIL_FIRST_DELAY * 2**retries, MAIL_MAX_DELAY)
+    return float(base * _jitter.uniform(0.8, 1.2))
+
+
+# --- mail --------------------------------------------------------------------------------------
+
+
+def deliver_mail(task: Any, mail_id: str) -> str:
+    """Deliver one queued message; retry connection trouble and 4xx replies with backoff."""
+    from app.mail_delivery import Outcome, deliver
+
+    res = _resources()
+    result = deliver(res.factory, mail_id, settings=res.settings)
+    if result.outcome is Outcome.transient and task.request.retries < MAIL_MAX_RETRIES:
+        raise task.retry(countdown=retry_delay(task.request.retries), max_retries=MAIL_MAX_RETRIES)
+    return result.outcome.value
+
+
+def retry_pending_mail() -> int:
+    """Re-queue unsent mail whose delivery job was lost or gave up on a transient error."""
+    from app.mail_delivery import due_for_retry
+
+    res = _resources()
+    with session_scope(res.factory) as session:
+        due = due_for_retry(session, now=utcnow())
+        for mail_id in due:
+            jobs.enqueue(session, "mail.deliver", mail_id=mail_id)
+    if due:
+        log.info("re-queued %d unsent messages", len(due))
+    return len(due)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def purge_expired_accounts() -> dict[str, int]:
+    """Delete expired sessions, spent email links and stale sign-in attempts."""
+    from app.accounts.housekeeping import purge_expired
+
+    res = _resources()
+    with session_scope(res.factory) as session:
+        purged = purge_expired(session, now=utcnow(), settings=res.settings)
+    return {
+        "sessions": purged.sessions,
+        "email_tokens": purged.email_tokens,
+        "sign_in_attempts": purged.sign_in_attempts,
+    }
+
+
+# --- broker ------------------------------------------------------------------------------------
+
+
+def prune_embedded_broker() -> int:
+    """Delete messages the embedded broker already handed out (kombu keeps them forever)."""
+    from workers.celery_app import embedded_broker_path, uses_embedded_broker
+
+    settings = _resources().settings
+    path = embedded_broker_path(settings)
+    if not uses_embedded_broker(settings) or not path.exists():
+        return 0
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(
+                text("DELETE FROM kombu_message WHERE visible = 0 AND timestamp < :cutoff"),
+                {"cutoff": datetime.now() - BROKER_KEEP},  # kombu stores local time
+            )
+            return int(result.rowcount or 0)
+    finally:
+        engine.dispose()
+
+
+deliver = shared_task(
+    name="mail.deliver",
+    bind=True,
+    max_retries=MAIL_MAX_RETRIES,
+    soft_time_limit=150,
+    time_limit=180,
+)(deliver_mail)
+retry_pending = shared_task(name="mail.retry_pending", time_limit=120)(retry_pending_mail)
+purge_expired = shared_task(name="accounts.purge_expired", time_limit=300)(purge_expired_accounts)
+prune_broker = shared_task(name="broker.prune", time_limit=300)(prune_embedded_broker)
+
+TASK_NAMES = ("mail.deliver", "mail.retry_pending", "accounts.purge_expired", "broker.prune")
