@@ -1,0 +1,1 @@
+"""Cloud accounts: connected AWS, GCP and Azure accounts and kubeconfig clusters."""

@@ -1,0 +1,1 @@
+"""Clusters: the Kubernetes clusters an organisation scans."""

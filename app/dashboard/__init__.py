@@ -1,0 +1,1 @@
+"""Dashboard: the organisation's overview of waste, trends and per-cluster pages."""

@@ -1,0 +1,1 @@
+"""Findings: what scans found unused, with evidence and monthly cost."""
