@@ -206,7 +206,8 @@ class ClusterReader:
         self.stats = ReadStats()
         self._done = 0
         self._total = 0
-        self._objects = 0
+        self._objects = 0  # objects of the kinds already listed
+        self._partial: dict[str, int] = {}  # objects so far of the kinds being listed
 
     def read(
         self, *, kinds: Collection[str] | None = None, check_crd_instances: bool = True
@@ -218,6 +219,7 @@ class ClusterReader:
             snap.cluster.version = self._version(transport)
             targets = self._plan(transport, specs, snap.warnings)
             self._done, self._total, self._objects = 0, len(targets), 0
+            self._partial.clear()
             # Several kinds are listed at once (pages of one kind stay in order): decoding one
             # page overlaps with the API server preparing the next, as client-go's informers
             # do. Results are applied in plan order, so the snapshot does not depend on timing.
@@ -313,6 +315,9 @@ class ClusterReader:
             return exc.reason
         except ResponseTooLarge as exc:
             raise ResponseTooLarge(f"{target.spec.kind}: {exc.reason}") from exc
+        finally:
+            with self._lock:
+                self._partial.pop(target.spec.kind, None)
         with self._lock:
             self._objects += len(items)
             self._done += 1
@@ -389,11 +394,13 @@ class ClusterReader:
         if self.progress is None:
             return
         with self._lock:
+            # Kinds are listed concurrently: the total counts every kind's pages so far.
+            self._partial[kind] = so_far
             self.progress(
                 ReadProgress(
                     kind=kind,
                     objects_so_far_for_kind=so_far,
-                    total_objects=self._objects + so_far,
+                    total_objects=self._objects + sum(self._partial.values()),
                     requests=self.stats.requests,
                     done_kinds=self._done,
                     total_kinds=self._total,
