@@ -14,7 +14,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_cluster_role_is_the_one_the_reader_needs() -> None:
     text = README.read_text()
-    block = re.search(r"```yaml\n(apiVersion: rbac.authorization.k8s.io/v1\n.*?)```", text, re.S)
+    block = re.search(
+        r"```yaml\n(apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n.*?)```",
+        text,
+        re.S,
+    )
     assert block, "README has no ClusterRole block"
     role = yaml.safe_load(block.group(1))
     assert role["kind"] == "ClusterRole"

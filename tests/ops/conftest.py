@@ -107,6 +107,8 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     )
     if settings.redis_url:
         env["LEFTOVER_REDIS_URL"] = settings.redis_url
+    if settings.encryption_keys.get_secret_value():
+        env["LEFTOVER_ENCRYPTION_KEYS"] = settings.encryption_keys.get_secret_value()
     if settings.smtp_host:
         env.update(
             LEFTOVER_SMTP_HOST=settings.smtp_host,

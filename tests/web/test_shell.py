@@ -361,6 +361,20 @@ def test_select_marks_the_chosen_option() -> None:
     assert page.find("option", value="2", selected=None)
 
 
+def test_checkbox_links_its_label_and_keeps_its_state() -> None:
+    page = _macro(
+        '{{ forms.checkbox("confirm", "I understand", checked=True, help="Cannot be undone") }}'
+        '{{ forms.checkbox("quiet", "Quiet", hide_label=True) }}'
+    )
+    box = page.find("input", id="f-confirm", type="checkbox")[0]
+    assert "checked" in box
+    assert box["aria-describedby"] == "f-confirm-help"
+    assert page.find("label", **{"for": "f-confirm"})
+    quiet = page.find("input", id="f-quiet")[0]
+    assert "checked" not in quiet
+    assert page.find("label", **{"for": "f-quiet", "class": "visually-hidden"})
+
+
 def test_confirm_button_posts_with_csrf_and_asks_first() -> None:
     page = _macro('{{ ui.confirm_button("/x/1/remove", "Remove", "Remove <Bob>?") }}')
     form = page.find("form")[0]
