@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import jobs
 from app.accounts.cookies import visitor_cookies
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.middleware("http")(visitor_cookies(settings))
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in _routers():
         app.include_router(router)
@@ -118,6 +120,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
     return app
+
+
+def max_request_bytes(settings: Settings) -> int:
+    """The largest request body accepted: room for one upload, its form and encoding."""
+    return 2 * settings.max_upload_bytes + 1024 * 1024
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (413) before anything buffers them.
+
+    Form parsing keeps a whole upload in memory before a route can check its size, so the cap
+    applies to the declared Content-Length; a body without one (chunked) is refused with 411,
+    which no browser form sends. Routes still check each upload against ``max_upload_bytes``
+    to show a field error.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            declared = headers.get(b"content-length")
+            if declared is None and b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+                message, status = "Send the request with a Content-Length.", 411
+                await PlainTextResponse(message, status_code=status)(scope, receive, send)
+                return
+            if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+                message, status = "The request is too large for Leftover to accept.", 413
+                await PlainTextResponse(message, status_code=status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _wants_html(request: Request) -> bool:
