@@ -95,6 +95,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        keys = self.encryption_keys.get_secret_value()
+        if keys.strip():
+            try:
+                parse_keys(keys)
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from None
         if self.mode == "production":
             if (
                 self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
@@ -115,7 +121,7 @@ class Settings(BaseSettings):
                 )
             if not self.encryption_keys.get_secret_value().strip():
                 raise SettingsError(
-                    "LEFTOVER_ENCRYPTION_KEYS must be set in production (leftover new-key "
+                    "LEFTOVER_ENCRYPTION_KEYS must be set in production (`leftover new-key` "
                     "prints one); it encrypts the cloud credentials customers connect"
                 )
 

@@ -71,6 +71,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's default transaction handling is kept on purpose: it begins a
+            # transaction at the first write, so a request that reads and then writes never
+            # fails with SQLITE_BUSY_SNAPSHOT when another process committed in between (the
+            # web, worker and beat share the file). The price is that SAVEPOINTs are unreliable
+            # on SQLite, so application code does not use them (queue_scan uses ON CONFLICT).
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")

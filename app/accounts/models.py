@@ -63,6 +63,8 @@ class Organisation(IdMixin, TimestampMixin, Base):
     __tablename__ = "organisations"
 
     name: Mapped[str] = mapped_column(String(100))
+    # How often each cluster is scanned on schedule (owners and admins change it).
+    scan_interval_hours: Mapped[int] = mapped_column(default=24, server_default="24")
 
 
 class Membership(IdMixin, TimestampMixin, Base):

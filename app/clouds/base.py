@@ -90,3 +90,14 @@ class DiscoveryResult:
     clusters: list[DiscoveredCluster]
     # Regions, projects or subscriptions that could not be listed (named, with the reason).
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, repr=False)
+class ParsedCredentials:
+    """What a connect form yields: plain configuration and the secret to encrypt (or None)."""
+
+    config: dict[str, Any]
+    secret: dict[str, str] | None
+
+    def __repr__(self) -> str:
+        return f"ParsedCredentials(config={self.config!r}, secret={'set' if self.secret else None})"
