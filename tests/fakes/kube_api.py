@@ -29,7 +29,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -159,6 +159,8 @@ class FakeKubeAPI:
         *,
         token: str | None = "t0ken",  # noqa: S107 - the fake's well-known test token
         client_cert_auth: bool = False,
+        # Decides bearer tokens that are minted, not fixed (EKS, GKE, AKS); wins over ``token``.
+        accept_token: Callable[[str], bool] | None = None,
         git_version: str = "v1.30.2",
         hidden: Iterable[str] = (),
         forbidden: Iterable[str] = (),
@@ -168,6 +170,7 @@ class FakeKubeAPI:
         port: int = 0,
     ) -> None:
         self.token = token
+        self.accept_token = accept_token
         self.client_cert_auth = client_cert_auth
         self.git_version = git_version
         self.gzip_min_bytes = gzip_min_bytes
@@ -533,7 +536,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authenticated(self, headers: Mapping[str, str]) -> bool:
         api = self.server.api
-        if api.token is None or headers.get("authorization") == f"Bearer {api.token}":
+        authorization = headers.get("authorization") or ""
+        if api.accept_token is not None:
+            bearer = authorization.removeprefix("Bearer ")
+            if bearer != authorization and api.accept_token(bearer):
+                return True
+        elif api.token is None or authorization == f"Bearer {api.token}":
             return True
         return api.client_cert_auth and bool(self.request.getpeercert())
 
