@@ -40,6 +40,22 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(minutes=5).total_seconds(),
         "options": {"queue": "mail", "expires": timedelta(minutes=4).total_seconds()},
     },
+    # Housekeeping of scans runs on "default", so it is not stuck behind long scans.
+    "reconcile-scans": {
+        "task": "scans.reconcile",
+        "schedule": timedelta(minutes=5).total_seconds(),
+        "options": {"queue": "default", "expires": timedelta(minutes=4).total_seconds()},
+    },
+    "schedule-due-scans": {
+        "task": "scans.schedule_due",
+        "schedule": timedelta(minutes=15).total_seconds(),
+        "options": {"queue": "default", "expires": timedelta(minutes=14).total_seconds()},
+    },
+    "discover-due-accounts": {
+        "task": "clouds.discover_due",
+        "schedule": timedelta(hours=1).total_seconds(),
+        "options": {"queue": "default", "expires": timedelta(minutes=50).total_seconds()},
+    },
 }
 EMBEDDED_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "prune-embedded-broker": {
@@ -100,9 +116,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_soft_time_limit": int(TASK_SOFT_TIME_LIMIT.total_seconds()),
         "task_default_queue": "default",
         "task_create_missing_queues": True,
+        # Scans spread over the workers consuming "scans"; the rest is short work.
         "task_routes": {
             "mail.*": {"queue": "mail"},
-            "scans.*": {"queue": "scans"},
+            "scans.run": {"queue": "scans"},
         },
         # The embedded broker has no fan-out between processes: no remote control there.
         "worker_enable_remote_control": not embedded,

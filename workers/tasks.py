@@ -19,10 +19,25 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import jobs
+from app.clouds.base import ProviderUnavailable
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, session_scope, utcnow
+from app.scans.service import MAX_ATTEMPTS, TransientScanError
 
 log = logging.getLogger("leftover.tasks")
+
+# Scans: retries of transient trouble (the run itself counts attempts; see app.scans.service).
+# Celery waits a random 0…min(backoff × 2^n, max) seconds ("full jitter") before retry n + 1.
+SCAN_RETRY_BACKOFF = 15
+SCAN_RETRY_BACKOFF_MAX = 10 * 60
+SCAN_MAX_RETRIES = MAX_ATTEMPTS  # the service fails the run after its last attempt first
+# A 100k-object cluster reads and analyses in a few minutes; the limits only stop a stuck scan.
+SCAN_SOFT_TIME_LIMIT = timedelta(minutes=30)
+SCAN_TIME_LIMIT = timedelta(minutes=32)
+DISCOVERY_RETRY_BACKOFF = 30
+DISCOVERY_MAX_RETRIES = 5
+DISCOVERY_SOFT_TIME_LIMIT = timedelta(minutes=10)
+DISCOVERY_TIME_LIMIT = timedelta(minutes=12)
 
 MAIL_MAX_RETRIES = 6
 MAIL_FIRST_DELAY = 30  # seconds; doubles per retry
@@ -104,6 +119,58 @@ def purge_expired_accounts() -> dict[str, int]:
     }
 
 
+# --- scans -------------------------------------------------------------------------------------
+
+
+def run_scan_task(run_id: str) -> str:
+    """Scan one cluster; a ``TransientScanError`` (run queued again) makes Celery retry."""
+    from app.scans.service import run_scan
+
+    res = _resources()
+    return run_scan(res.factory, run_id, settings=res.settings)
+
+
+def reconcile_scans() -> dict[str, int]:
+    """Requeue scans whose worker died and re-send queued scans whose message was lost."""
+    from app.scans.service import reconcile
+
+    res = _resources()
+    return reconcile(res.factory, now=utcnow(), settings=res.settings)
+
+
+def schedule_due_scans() -> int:
+    """Queue the scheduled scans that are due (idempotent within each cluster's interval)."""
+    from app.scans.service import schedule_due
+
+    return schedule_due(_resources().factory, now=utcnow())
+
+
+# --- clouds ------------------------------------------------------------------------------------
+
+
+def discover_account(account_id: str) -> str:
+    """Rediscover one cloud account's clusters; ``ProviderUnavailable`` makes Celery retry."""
+    from app.clouds.service import run_discovery
+
+    res = _resources()
+    return run_discovery(res.factory, account_id, settings=res.settings)
+
+
+def discover_due_accounts() -> int:
+    """Send a discovery job for every account not discovered within the interval."""
+    from app.clouds.service import accounts_due_for_discovery
+
+    res = _resources()
+    interval = timedelta(hours=res.settings.discovery_interval_hours)
+    with session_scope(res.factory) as session:
+        due = accounts_due_for_discovery(session, now=utcnow(), interval=interval)
+        for account_id in due:
+            jobs.enqueue(session, "clouds.discover", account_id=account_id)
+    if due:
+        log.info("sent discovery for %d accounts", len(due))
+    return len(due)
+
+
 # --- broker ------------------------------------------------------------------------------------
 
 
@@ -138,4 +205,38 @@ retry_pending = shared_task(name="mail.retry_pending", time_limit=120)(retry_pen
 purge_expired = shared_task(name="accounts.purge_expired", time_limit=300)(purge_expired_accounts)
 prune_broker = shared_task(name="broker.prune", time_limit=300)(prune_embedded_broker)
 
-TASK_NAMES = ("mail.deliver", "mail.retry_pending", "accounts.purge_expired", "broker.prune")
+scan_run = shared_task(
+    name="scans.run",
+    autoretry_for=(TransientScanError,),
+    max_retries=SCAN_MAX_RETRIES,
+    retry_backoff=SCAN_RETRY_BACKOFF,
+    retry_backoff_max=SCAN_RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    soft_time_limit=int(SCAN_SOFT_TIME_LIMIT.total_seconds()),
+    time_limit=int(SCAN_TIME_LIMIT.total_seconds()),
+)(run_scan_task)
+scan_reconcile = shared_task(name="scans.reconcile", time_limit=300)(reconcile_scans)
+scan_schedule_due = shared_task(name="scans.schedule_due", time_limit=300)(schedule_due_scans)
+discover = shared_task(
+    name="clouds.discover",
+    autoretry_for=(ProviderUnavailable,),
+    max_retries=DISCOVERY_MAX_RETRIES,
+    retry_backoff=DISCOVERY_RETRY_BACKOFF,
+    retry_backoff_max=SCAN_RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    soft_time_limit=int(DISCOVERY_SOFT_TIME_LIMIT.total_seconds()),
+    time_limit=int(DISCOVERY_TIME_LIMIT.total_seconds()),
+)(discover_account)
+discover_due = shared_task(name="clouds.discover_due", time_limit=300)(discover_due_accounts)
+
+TASK_NAMES = (
+    "mail.deliver",
+    "mail.retry_pending",
+    "accounts.purge_expired",
+    "broker.prune",
+    "scans.run",
+    "scans.reconcile",
+    "scans.schedule_due",
+    "clouds.discover",
+    "clouds.discover_due",
+)
