@@ -449,7 +449,7 @@ OPS_COMMANDS = (
     Command(
         name="worker",
         summary="run a Celery worker (queues default, mail, scans)",
-        description="Run background jobs: mail delivery, housekeeping and (later) scans. "
+        description="Run background jobs: discovery, scans, mail delivery and housekeeping. "
         "Start as many as you need.",
         examples="examples:\n  leftover worker --concurrency 4",
         add_arguments=ops.add_worker_arguments,
@@ -482,6 +482,26 @@ OPS_COMMANDS = (
         "--org Acme --password-stdin",
         add_arguments=ops.add_create_user_arguments,
         run=ops.run_create_user,
+    ),
+    Command(
+        name="new-key",
+        summary="print a new key for LEFTOVER_ENCRYPTION_KEYS",
+        description="Print a random 256-bit key in the form LEFTOVER_ENCRYPTION_KEYS expects. "
+        "To rotate, put it first in the list (newest first), keep the old ones after it, run "
+        "`leftover rotate-keys`, then drop the old keys.",
+        examples="examples:\n  leftover new-key",
+        add_arguments=ops.add_no_arguments,
+        run=ops.run_new_key,
+    ),
+    Command(
+        name="rotate-keys",
+        summary="re-encrypt stored credentials with the newest key",
+        description="Re-encrypt every stored cloud credential with the first key of "
+        "LEFTOVER_ENCRYPTION_KEYS. Values already encrypted with it are left alone, so it is "
+        "safe to run twice.",
+        examples="examples:\n  leftover rotate-keys",
+        add_arguments=ops.add_no_arguments,
+        run=ops.run_rotate_keys,
     ),
 )
 

@@ -382,6 +382,40 @@ def _create_user(settings: Settings, *, email: str, password: str, org: str) -> 
         engine.dispose()
 
 
+def add_no_arguments(p: argparse.ArgumentParser) -> None:
+    """Commands that take no options."""
+
+
+def run_new_key(args: argparse.Namespace) -> int:
+    """Print a fresh encryption key for LEFTOVER_ENCRYPTION_KEYS."""
+    from app.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def run_rotate_keys(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored credential with the newest key of LEFTOVER_ENCRYPTION_KEYS."""
+    from app.clouds.service import reencrypt_secrets
+    from app.crypto import DecryptionFailed
+    from app.db import make_engine, make_sessionmaker, session_scope
+
+    settings = _settings()
+    engine = make_engine(settings.database)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            changed, current = reencrypt_secrets(session, key_ring=settings.key_ring())
+    except DecryptionFailed as exc:
+        raise OpsInputError(
+            f"a stored credential could not be decrypted ({exc}); keep the old key in "
+            "LEFTOVER_ENCRYPTION_KEYS (after the new one) until rotation has run"
+        ) from None
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {changed} credentials with the newest key; {current} already used it")
+    return 0
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()

@@ -344,12 +344,13 @@ def switch_org(
 
 @router.get("/settings")
 def settings_page(request: Request, ctx: CurrentOrg) -> Response:
-    page = {"nav": "settings", "values": {"name": ctx.org.name}, "errors": {}}
+    values = {"name": ctx.org.name, "scan_interval_hours": str(ctx.org.scan_interval_hours)}
+    page = {"nav": "settings", "values": values, "errors": {}, "intervals": schemas.SCAN_INTERVALS}
     return render(request, "settings/org.html", page, block="settings_page")
 
 
 @router.post("/settings")
-def rename_org(
+def update_org(
     request: Request,
     db: DbSession,
     data: FormFields,
@@ -357,10 +358,20 @@ def rename_org(
 ) -> Response:
     form, errors = schemas.parse_form(schemas.OrgForm, data)
     if form is None:
-        page = {"nav": "settings", "values": _values(data), "errors": errors}
+        page = {
+            "nav": "settings",
+            "values": _values(data),
+            "errors": errors,
+            "intervals": schemas.SCAN_INTERVALS,
+        }
         return render(request, "settings/org.html", page, block="org_form", status_code=422)
-    service.rename_org(db, ctx.membership, name=form.name)
-    service.add_toast(ctx.web_session, "success", "The organisation is renamed.")
+    service.update_org(
+        db,
+        ctx.membership,
+        name=form.name,
+        scan_interval_hours=form.scan_interval_hours,
+    )
+    service.add_toast(ctx.web_session, "success", "The organisation's settings are saved.")
     return _done(request, "/settings")
 
 

@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from app.accounts.models import ROLE_VALUES
 from app.security import MAX_PASSWORD_LENGTH, password_problem
@@ -108,8 +108,30 @@ class ChangePasswordForm(Form):
     new_password: NewPassword = ""
 
 
+# How often an organisation's clusters are scanned on schedule: (hours, label).
+SCAN_INTERVALS: tuple[tuple[int, str], ...] = (
+    (1, "Every hour"),
+    (6, "Every 6 hours"),
+    (12, "Every 12 hours"),
+    (24, "Daily"),
+    (48, "Every 2 days"),
+    (168, "Weekly"),
+)
+
+
+def check_scan_interval(value: object) -> int:
+    try:
+        hours = int(str(value))
+    except ValueError:
+        hours = 0
+    if hours not in {h for h, _ in SCAN_INTERVALS}:
+        raise ValueError("Choose one of the listed intervals.")
+    return hours
+
+
 class OrgForm(Form):
     name: OrgName = ""
+    scan_interval_hours: Annotated[int, BeforeValidator(check_scan_interval)] = 24
 
 
 class InviteForm(Form):

@@ -325,9 +325,11 @@ def _require(actor: Membership, minimum: Role, what: str) -> None:
         raise PermissionDenied(f"Only an {minimum.value} or owner can {what}.")
 
 
-def rename_org(session: Session, actor: Membership, *, name: str) -> None:
-    _require(actor, Role.admin, "rename the organisation")
+def update_org(session: Session, actor: Membership, *, name: str, scan_interval_hours: int) -> None:
+    """Rename the organisation and set how often its clusters are scanned (admins and owners)."""
+    _require(actor, Role.admin, "change the organisation's settings")
     actor.org.name = name
+    actor.org.scan_interval_hours = scan_interval_hours
 
 
 def switch_org(session: Session, web_session: WebSession, org_id: uuid.UUID) -> Membership:

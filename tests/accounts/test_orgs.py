@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from app.accounts import service
-from app.accounts.models import Invitation, Membership
+from app.accounts.models import Invitation, Membership, Organisation
 from app.db import session_scope, utcnow
 from tests.accounts.helpers import add_member, link_in, mails_to, make_user, role_of
 from tests.conftest import PASSWORD, Browser, BrowserFactory
@@ -41,8 +41,6 @@ def as_(browser: BrowserFactory, role: str) -> Browser:
 def _acme(client: Browser) -> uuid.UUID:
     app: FastAPI = client.app  # type: ignore[assignment]
     with session_scope(app.state.sessionmaker) as db:
-        from app.accounts.models import Organisation
-
         org_id = db.scalar(select(Organisation.id).where(Organisation.name == "Acme"))
         assert org_id is not None
         return org_id
@@ -285,3 +283,24 @@ def test_a_removed_member_loses_access_at_once(
     owner = as_(browser, "owner")
     assert owner.submit(f"/settings/members/{team['member']}/remove").status_code == 303
     assert "Acme" not in member.get("/settings").text  # back in their own organisation
+
+
+def test_scan_interval_is_an_organisation_setting(
+    app: FastAPI, team: dict[str, uuid.UUID], browser: BrowserFactory
+) -> None:
+    admin = as_(browser, "admin")
+    page = admin.get("/settings").text
+    assert 'name="scan_interval_hours"' in page
+    assert '<option value="24" selected>Daily</option>' in page
+    refused = admin.submit("/settings", {"name": "Acme", "scan_interval_hours": "5"})
+    assert refused.status_code == 422
+    assert "Choose one of the listed intervals." in refused.text
+    assert 'value="Acme"' in refused.text, "what was typed is kept"
+    saved = admin.submit("/settings", {"name": "Acme", "scan_interval_hours": "6"})
+    assert saved.status_code == 303
+    with session_scope(app.state.sessionmaker) as db:
+        org = db.get_one(Organisation, team["org"])
+        assert org.scan_interval_hours == 6
+    member = as_(browser, "member")
+    assert "clusters scanned every 6 hours" in member.get("/settings").text
+    assert member.submit("/settings", {"name": "X", "scan_interval_hours": "1"}).status_code == 403

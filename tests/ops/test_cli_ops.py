@@ -19,7 +19,7 @@ from sqlalchemy import inspect, select
 
 from app.accounts.models import Membership, Organisation, User
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, session_scope
 from app.security import verify_password
 from tests.conftest import REPO, free_port, make_settings
 from tests.ops.conftest import child_env, stop, wait_until
@@ -281,3 +281,50 @@ def test_run_stops_everything_when_a_process_dies(tmp_path: Path) -> None:
     text = output.decode(errors="replace")
     assert proc.returncode == 1, text[-3000:]
     assert "web exited" in text
+
+
+def test_rotate_keys_reencrypts_credentials_with_the_newest_key(tmp_path: Path) -> None:
+    from app.clouds.models import CloudAccount
+    from app.clouds.service import decrypt_secret, encrypt_secret
+    from app.crypto import LocalKeyRing, new_key, parse_keys
+
+    old, new = new_key(), new_key()
+    settings = make_settings(tmp_path, encryption_keys=old)
+    assert leftover(["migrate"], settings).returncode == 0
+    engine = make_engine(settings.database)
+    factory = make_sessionmaker(engine)
+    try:
+        with session_scope(factory) as session:
+            org = Organisation(name="Acme")
+            session.add(org)
+            session.flush()
+            account = CloudAccount(org_id=org.id, provider="azure", name="prod", config={})
+            encrypt_secret(account, {"client_secret": "s3cret"}, key_ring=settings.key_ring())
+            session.add(account)
+        before = account.secret_ciphertext
+        rotated = make_settings(tmp_path, encryption_keys=f"{new},{old}")
+        result = leftover(["rotate-keys"], rotated)
+        assert result.returncode == 0, result.stderr
+        assert "re-encrypted 1 credentials" in result.stdout
+        assert "s3cret" not in result.stdout + result.stderr
+        with factory() as session:
+            row = session.get_one(CloudAccount, account.id)
+            assert row.secret_ciphertext != before
+            only_new = LocalKeyRing(parse_keys(new))
+            assert decrypt_secret(row, key_ring=only_new) == {"client_secret": "s3cret"}
+        again = leftover(["rotate-keys"], rotated)
+        assert "re-encrypted 0 credentials" in again.stdout
+        assert "1 already used it" in again.stdout
+        lost = leftover(["rotate-keys"], make_settings(tmp_path, encryption_keys=new_key()))
+        assert lost.returncode == 2
+        assert "could not be decrypted" in lost.stderr
+    finally:
+        engine.dispose()
+
+
+def test_new_key_prints_a_usable_key(tmp_path: Path) -> None:
+    from app.crypto import parse_keys
+
+    result = leftover(["new-key"], make_settings(tmp_path))
+    assert result.returncode == 0
+    assert len(parse_keys(result.stdout.strip())) == 1
