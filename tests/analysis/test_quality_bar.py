@@ -12,7 +12,7 @@ import pytest
 from app.analysis import analyze
 from app.analysis.model import Confidence, Finding, Options
 from app.pricing.book import load_default_price_book
-from tests.clusters.apps import APPS, manifests_available
+from tests.clusters.apps import APPS
 from tests.clusters.builds import NOW, healthy
 from tests.clusters.platforms import PLATFORMS
 
@@ -32,8 +32,6 @@ def loud(findings: tuple[Finding, ...] | list[Finding]) -> list[Finding]:
 @pytest.mark.parametrize("install", INSTALLS, ids=lambda i: i or "nothing")
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_healthy_cluster_has_no_medium_or_high_finding(platform: str, install: str | None) -> None:
-    if install is not None and not manifests_available():
-        pytest.skip("reference manifests not found")
     cluster = healthy(platform, install)
     result = analyze(
         cluster.snapshot(), prices=load_default_price_book(), options=Options(), now=NOW

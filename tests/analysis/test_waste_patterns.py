@@ -12,12 +12,10 @@ from app.analysis.model import AnalysisResult, Confidence, Finding, Options
 from app.kube.snapshot_file import load_snapshot
 from app.pricing.book import load_default_price_book
 from tests.analysis.test_quality_bar import describe, loud
-from tests.clusters.apps import manifests_available
 from tests.clusters.builds import NOW, wasteful
 from tests.clusters.platforms import PLATFORMS
 from tests.clusters.waste import Expected
 
-pytestmark = pytest.mark.skipif(not manifests_available(), reason="reference manifests not found")
 PLATFORM_NAMES = sorted(PLATFORMS)
 
 

@@ -1,6 +1,6 @@
 """Healthy installs of well-known applications on a simulated cluster.
 
-The six reference manifests are applied verbatim from ``/work/shared/reference/manifests`` (the
+The six reference manifests are applied verbatim from ``tests/clusters/manifests`` (the
 path is derived from this file), followed by what those applications create at run time
 (secrets written by init jobs/containers, custom resources their controllers create).
 cert-manager is not in the reference directory: ``install_cert_manager`` reproduces the objects
@@ -36,20 +36,16 @@ from tests.clusters.platforms import (
 )
 from tests.clusters.sim import Cluster, Obj, load_yaml_file, safe_suffix
 
-MANIFESTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "manifests"
-
-
-def manifests_available() -> bool:
-    return all((MANIFESTS / f).is_file() for f in REFERENCE_FILES.values())
+MANIFESTS = Path(__file__).resolve().parent / "manifests"
 
 
 REFERENCE_FILES = {
-    "online-boutique": "online-boutique.yaml",
-    "ingress-nginx": "ingress-nginx.yaml",
-    "metrics-server": "metrics-server.yaml",
-    "kube-prometheus": "kube-prometheus.yaml",
-    "argo-cd": "argo-cd.yaml",
-    "kubernetes-dashboard": "kubernetes-dashboard.yaml",
+    "online-boutique": "online-boutique.yaml.gz",
+    "ingress-nginx": "ingress-nginx.yaml.gz",
+    "metrics-server": "metrics-server.yaml.gz",
+    "kube-prometheus": "kube-prometheus.yaml.gz",
+    "argo-cd": "argo-cd.yaml.gz",
+    "kubernetes-dashboard": "kubernetes-dashboard.yaml.gz",
 }
 
 

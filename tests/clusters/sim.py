@@ -17,6 +17,7 @@ job) and it is kept.
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import ipaddress
 import json
@@ -144,7 +145,11 @@ def load_yaml(text: str) -> list[Obj]:
 
 
 def load_yaml_file(path: Path) -> list[Obj]:
-    return load_yaml(path.read_text(encoding="utf-8"))
+    """The documents of a YAML file (gzipped when its name ends in .gz)."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return load_yaml(data.decode("utf-8"))
 
 
 # --- small helpers ------------------------------------------------------------------------

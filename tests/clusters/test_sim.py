@@ -10,15 +10,12 @@ from functools import cache
 import pytest
 
 from app.kube.snapshot_file import load_snapshot
-from tests.clusters.apps import APPS, install_all, manifests_available
+from tests.clusters.apps import APPS, install_all
 from tests.clusters.platforms import PLATFORMS
 from tests.clusters.sim import Cluster, Obj, labels_match, parse_ts
 from tests.clusters.waste import add_all_waste
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-needs_manifests = pytest.mark.skipif(
-    not manifests_available(), reason="reference manifests not found"
-)
 CSI = {"aws": "ebs.csi.aws.com", "gcp": "pd.csi.storage.gke.io", "azure": "disk.csi.azure.com"}
 
 
@@ -100,7 +97,6 @@ def test_snapshot_loads_every_platform(platform: str) -> None:
     assert again.objects_scanned == snap.objects_scanned
 
 
-@needs_manifests
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 @pytest.mark.parametrize("build", ["full", "wasteful"])
 def test_controllers_are_consistent(platform: str, build: str) -> None:
@@ -174,7 +170,6 @@ def test_controllers_are_consistent(platform: str, build: str) -> None:
     assert not [p for p in c.items("Pod", "ingress-nginx") if "admission" in p["metadata"]["name"]]
 
 
-@needs_manifests
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_healthy_pods_reference_only_existing_objects(platform: str) -> None:
     """A healthy cluster's running pods can start: every required reference exists."""
@@ -231,7 +226,6 @@ def test_healthy_pods_reference_only_existing_objects(platform: str) -> None:
             ), obj["metadata"]["name"]
 
 
-@needs_manifests
 def test_prometheus_operator_outputs() -> None:
     c = _full("eks")
     sts = c.require("StatefulSet", "monitoring", "prometheus-k8s")
@@ -262,7 +256,6 @@ def test_builds_are_deterministic() -> None:
     assert PLATFORMS["gke"](NOW).to_list_json() == PLATFORMS["gke"](NOW).to_list_json()
 
 
-@needs_manifests
 @pytest.mark.parametrize("app", sorted(APPS))
 def test_each_app_installs_on_a_bare_cluster(app: str) -> None:
     c = Cluster(NOW, None, name="kind")
