@@ -113,7 +113,7 @@ def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_all_tables(url: str) -> None:
+def empty_all_tables(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
@@ -135,11 +135,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{target}"
         return
     url: str = request.getfixturevalue("migrated_postgres")
-    _empty_all_tables(url)
+    empty_all_tables(url)
     try:
         yield url
     finally:
-        _empty_all_tables(url)
+        empty_all_tables(url)
 
 
 # --- the app -----------------------------------------------------------------------------------

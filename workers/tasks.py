@@ -132,7 +132,7 @@ def run_scan_task(run_id: str) -> str:
 
 def reconcile_scans() -> dict[str, int]:
     """Requeue scans whose worker died and re-send queued scans whose message was lost."""
-    from app.scans.service import reconcile
+    from app.scans.recovery import reconcile
 
     res = _resources()
     return reconcile(res.factory, now=utcnow(), settings=res.settings)
@@ -140,7 +140,7 @@ def reconcile_scans() -> dict[str, int]:
 
 def schedule_due_scans() -> int:
     """Queue the scheduled scans that are due (idempotent within each cluster's interval)."""
-    from app.scans.service import schedule_due
+    from app.scans.recovery import schedule_due
 
     return schedule_due(_resources().factory, now=utcnow())
 

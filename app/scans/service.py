@@ -16,10 +16,11 @@ A ScanRun moves queued → running → succeeded | failed. The rules this module
   last attempt fails the run with the reason. Refused credentials fail at once and mark the
   account "needs attention". Anything unexpected fails the run with a generic message (the
   details go to the log).
-- A worker that dies mid-scan stops the heartbeat; ``reconcile`` puts such a run back in the
-  queue (or fails it after the last attempt) and re-sends queued runs whose message was lost.
+- A worker that dies mid-scan stops the heartbeat; ``app.scans.recovery.reconcile`` puts such a
+  run back in the queue (or fails it after the last attempt) and re-sends queued runs whose
+  message was lost; ``app.scans.recovery.schedule_due`` queues the scheduled scans.
 
-The page queries live in ``app.scans.queries`` and are re-exported here.
+The page queries live in ``app.scans.queries``.
 """
 
 from __future__ import annotations
@@ -31,16 +32,15 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Table, delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import jobs
-from app.accounts.models import Organisation
 from app.clouds.base import CloudError, CredentialsRefused, ProviderError, ProviderUnavailable
 from app.clouds.models import AccountStatus, CloudAccount, Cluster, ClusterState
 from app.clouds.service import cluster_access_for
@@ -54,7 +54,6 @@ from app.kube.transport import (
     ResponseTooLarge,
 )
 from app.scans.models import ACTIVE, Finding, ScanRun, ScanStatus, ScanTrigger
-from app.scans.queries import cluster_findings, cluster_totals, latest_runs, runs_for_cluster
 
 if TYPE_CHECKING:
     from app.analysis.model import AnalysisResult
@@ -66,15 +65,9 @@ __all__ = [
     "RUN_TASK",
     "Outcome",
     "TransientScanError",
-    "cluster_findings",
-    "cluster_totals",
     "finding_identity",
-    "latest_runs",
     "queue_scan",
-    "reconcile",
     "run_scan",
-    "runs_for_cluster",
-    "schedule_due",
 ]
 
 log = logging.getLogger("leftover.scans")
@@ -82,15 +75,8 @@ log = logging.getLogger("leftover.scans")
 RUN_TASK = "scans.run"
 MAX_ATTEMPTS = 4  # claims of one run: task retries and worker deaths both count
 HEARTBEAT_EVERY = 20.0  # seconds between heartbeats while the reader makes progress
-# Longer than the reader can go without progress: five attempts of one request with their
-# 60 s read timeouts and waits, or the analysis of a very large cluster.
-STALE_AFTER = timedelta(minutes=15)
-# Longer than the longest retry countdown: a queued run untouched this long lost its message.
-QUEUED_LOST_AFTER = timedelta(minutes=30)
-MIN_SCAN_INTERVAL_HOURS = 1
 PUBLISH_BATCH = 1000
 MAX_ERROR_LENGTH = 2000
-_SWEEP_LIMIT = 500
 _ACTIVE_SQL = text("status IN ('queued', 'running')")  # the one-active-run index's predicate
 
 GONE = "the cluster no longer exists or is unreachable: "
@@ -99,7 +85,6 @@ NOT_LISTED = (
     "its earlier findings are kept"
 )
 UNEXPECTED = "the scan failed because of an unexpected error; the details are in the worker's log"
-WORKER_STOPPED = "the worker stopped during the scan"
 # A kind whose LIST kept failing (429/5xx, expiring pages): the read is incomplete for a
 # reason that may pass, so the scan is retried before it publishes without that kind.
 _FLAKY_KIND_WARNINGS = ("kept answering", "kept expiring")
@@ -139,10 +124,10 @@ def queue_scan(session: Session, cluster: Cluster, *, trigger: ScanTrigger) -> S
     One scan per cluster: the insert does nothing when the partial unique index already holds
     an active run (one committed by a concurrent caller included), and this returns that run.
     A gone cluster is not scanned (None)."""
-    return _queue(session, cluster, trigger=trigger)[0]
+    return queue_new(session, cluster, trigger=trigger)[0]
 
 
-def _queue(
+def queue_new(
     session: Session, cluster: Cluster, *, trigger: ScanTrigger
 ) -> tuple[ScanRun | None, bool]:
     """``queue_scan``, also saying whether the run is a new one."""
@@ -270,7 +255,7 @@ def _claim(factory: sessionmaker[Session], ident: uuid.UUID, *, now: datetime) -
             )
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(claimed) != 1:
+        if rowcount(claimed) != 1:
             return Outcome.busy
         return _Claim(
             run_id=ident,
@@ -320,7 +305,7 @@ class _Heartbeat:
                     .values(heartbeat_at=utcnow())
                     .execution_options(synchronize_session=False)
                 )
-            if _rowcount(result) != 1:
+            if rowcount(result) != 1:
                 raise _TakenAway()
 
 
@@ -413,7 +398,7 @@ def _publish(factory: sessionmaker[Session], claim: _Claim, scanned: _Scanned) -
             )
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(done) != 1:
+        if rowcount(done) != 1:
             session.rollback()
             return Outcome.abandoned
         for batch in _batches(result.findings, claim, now=now):
@@ -589,7 +574,7 @@ def _fail(factory: sessionmaker[Session], claim: _Claim, failure: _Failure) -> O
             .values(**values, error=error[:MAX_ERROR_LENGTH], updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(recorded) != 1:
+        if rowcount(recorded) != 1:
             return Outcome.abandoned
         if failure.refused:
             session.execute(
@@ -610,118 +595,6 @@ def _fail(factory: sessionmaker[Session], claim: _Claim, failure: _Failure) -> O
     return Outcome.failed
 
 
-# --- reconciling and scheduling ------------------------------------------------------------------
-
-
-def reconcile(
-    factory: sessionmaker[Session], *, now: datetime, settings: Settings
-) -> dict[str, int]:
-    """Rescue runs a dead worker left running and queued runs whose message was lost.
-
-    A running run without a heartbeat for ``STALE_AFTER`` goes back to the queue (or fails
-    after the last attempt); a queued run untouched for ``QUEUED_LOST_AFTER`` is sent again.
-    Sending twice is harmless: only one worker can claim a queued run."""
-    counts = {"requeued": 0, "failed": 0, "resent": 0}
-    stale, lost = now - STALE_AFTER, now - QUEUED_LOST_AFTER
-    with session_scope(factory) as session:
-        # A run marked running by hand or by an older version may lack a heartbeat.
-        alive_at = func.coalesce(ScanRun.heartbeat_at, ScanRun.updated_at)
-        running = session.scalars(
-            select(ScanRun)
-            .where(ScanRun.status == ScanStatus.running.value, alive_at < stale)
-            .order_by(alive_at)
-            .limit(_SWEEP_LIMIT)
-        ).all()
-        for run in running:
-            if run.attempts < MAX_ATTEMPTS:
-                values: dict[str, Any] = {
-                    "status": ScanStatus.queued.value,
-                    "heartbeat_at": None,
-                    "error": f"{WORKER_STOPPED} (attempt {run.attempts} of {MAX_ATTEMPTS}); "
-                    "retrying",
-                }
-            else:
-                values = {
-                    "status": ScanStatus.failed.value,
-                    "finished_at": now,
-                    "error": f"{WORKER_STOPPED}; it stopped on each of {run.attempts} attempts "
-                    "(a very large cluster may need a worker with more memory or time)",
-                }
-            changed = session.execute(
-                update(ScanRun)
-                .where(
-                    ScanRun.id == run.id,
-                    ScanRun.status == ScanStatus.running.value,
-                    ScanRun.attempts == run.attempts,
-                    alive_at < stale,
-                )
-                .values(**values, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(changed) != 1:
-                continue
-            if values["status"] == ScanStatus.queued.value:
-                counts["requeued"] += 1
-                jobs.enqueue(session, RUN_TASK, run_id=run.id)
-            else:
-                counts["failed"] += 1
-        queued = session.execute(
-            select(ScanRun.id, ScanRun.updated_at)
-            .where(ScanRun.status == ScanStatus.queued.value, ScanRun.updated_at < lost)
-            .order_by(ScanRun.updated_at)
-            .limit(_SWEEP_LIMIT)
-        ).all()
-        for run_id, updated_at in queued:
-            touched = session.execute(
-                update(ScanRun)
-                .where(
-                    ScanRun.id == run_id,
-                    ScanRun.status == ScanStatus.queued.value,
-                    ScanRun.updated_at == updated_at,
-                )
-                .values(updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(touched) == 1:
-                counts["resent"] += 1
-                jobs.enqueue(session, RUN_TASK, run_id=run_id)
-    if any(counts.values()):
-        log.info("reconciled scans: %s", counts)
-    return counts
-
-
-def schedule_due(factory: sessionmaker[Session], *, now: datetime) -> int:
-    """Queue a scheduled scan of every active cluster not scanned within its organisation's
-    interval; a second beat or a retry in the same period finds the new run and queues none."""
-    last = (
-        select(ScanRun.cluster_id, func.max(ScanRun.created_at).label("last"))
-        .group_by(ScanRun.cluster_id)
-        .subquery()
-    )
-    queued = 0
-    with session_scope(factory) as session:
-        rows = session.execute(
-            select(Cluster, Organisation.scan_interval_hours, last.c.last)
-            .join(Organisation, Organisation.id == Cluster.org_id)
-            .join(CloudAccount, CloudAccount.id == Cluster.account_id)
-            .outerjoin(last, last.c.cluster_id == Cluster.id)
-            .where(
-                Cluster.state == ClusterState.active.value,
-                # Refused credentials fail every scan until the user replaces them.
-                CloudAccount.status != AccountStatus.needs_attention.value,
-            )
-            .order_by(last.c.last.is_not(None), last.c.last)
-        ).all()
-        for cluster, hours, previous in rows:
-            interval = timedelta(hours=max(int(hours or 24), MIN_SCAN_INTERVAL_HOURS))
-            if previous is not None and previous > now - interval:
-                continue
-            _, created = _queue(session, cluster, trigger=ScanTrigger.schedule)
-            queued += created
-    if queued:
-        log.info("queued %d scheduled scans", queued)
-    return queued
-
-
-def _rowcount(result: Any) -> int:
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (0 when the driver cannot tell)."""
     return int(getattr(result, "rowcount", 0) or 0)

@@ -47,7 +47,7 @@ from tests.conftest import (
     REDIS_PORT,
     REPO,
     Browser,
-    _empty_all_tables,
+    empty_all_tables,
     make_settings,
     reachable,
     skip_or_fail,
@@ -170,9 +170,9 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def postgres(migrated_postgres: str) -> Iterator[str]:
     """The session's migrated PostgreSQL database, empty before and after."""
-    _empty_all_tables(migrated_postgres)
+    empty_all_tables(migrated_postgres)
     yield migrated_postgres
-    _empty_all_tables(migrated_postgres)
+    empty_all_tables(migrated_postgres)
 
 
 @pytest.fixture

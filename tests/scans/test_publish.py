@@ -15,16 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.clouds.models import AccountStatus, CloudAccount
 from app.config import Settings
 from app.scans.models import ScanStatus
-from app.scans.service import (
-    UNEXPECTED,
-    Outcome,
-    cluster_findings,
-    cluster_totals,
-    finding_identity,
-    latest_runs,
-    run_scan,
-    runs_for_cluster,
-)
+from app.scans.queries import cluster_findings, cluster_totals, latest_runs, runs_for_cluster
+from app.scans.service import UNEXPECTED, Outcome, finding_identity, run_scan
 from tests.fakes.kube_api import FakeKubeAPI
 from tests.scans.conftest import (
     TOKEN,

@@ -13,15 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import utcnow
 from app.scans.models import ScanStatus
-from app.scans.service import (
-    MAX_ATTEMPTS,
-    QUEUED_LOST_AFTER,
-    STALE_AFTER,
-    WORKER_STOPPED,
-    Outcome,
-    reconcile,
-    run_scan,
-)
+from app.scans.recovery import QUEUED_LOST_AFTER, STALE_AFTER, WORKER_STOPPED, reconcile
+from app.scans.service import MAX_ATTEMPTS, Outcome, run_scan
 from tests.fakes.kube_api import FakeKubeAPI, Fault
 from tests.scans.conftest import Sent, add_cluster, findings, load_run, queue, set_run
 

@@ -13,7 +13,7 @@ from app.clouds.models import AccountStatus, CloudAccount, Cluster, ClusterState
 from app.config import Settings
 from app.db import session_scope, utcnow
 from app.scans.models import ScanRun, ScanStatus, ScanTrigger
-from app.scans.service import schedule_due
+from app.scans.recovery import schedule_due
 from tests.fakes.kube_api import FakeKubeAPI
 from tests.scans.conftest import ClusterRef, Sent, add_cluster
 

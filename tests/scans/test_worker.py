@@ -26,11 +26,13 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker, session_scope, utcnow
 from app.ops import migrate
 from app.scans.models import ScanStatus
-from app.scans.service import STALE_AFTER, latest_runs, reconcile, run_scan
+from app.scans.queries import latest_runs
+from app.scans.recovery import STALE_AFTER, reconcile
+from app.scans.service import run_scan
 from tests.conftest import (
     REDIS_HOST,
     REDIS_PORT,
-    _empty_all_tables,
+    empty_all_tables,
     make_settings,
     reachable,
     skip_or_fail,
@@ -63,10 +65,10 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
         skip_or_fail(f"Redis on {REDIS_HOST}:{REDIS_PORT}")
     postgres: str = request.getfixturevalue("migrated_postgres")
     # The periodic tasks look at every cluster: start from an empty database.
-    _empty_all_tables(postgres)
+    empty_all_tables(postgres)
     redis_url = _unused_redis_database()
     yield make_settings(tmp_path, database_url=postgres, redis_url=redis_url)
-    _empty_all_tables(postgres)
+    empty_all_tables(postgres)
     import redis
 
     # Leave the database number empty for the next run to pick (its workers are stopped).
