@@ -125,9 +125,12 @@ class _Target:
 
 
 class _KindFailed(Exception):
-    def __init__(self, reason: str) -> None:
+    """A kind could not be listed; ``transient`` when a later read may well succeed."""
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient
 
 
 def _gv_path(group: str, version: str) -> str:
@@ -305,14 +308,14 @@ class ClusterReader:
 
     # --- lists ----------------------------------------------------------------------------
 
-    def _fetch_kind(self, transport: Transport, target: _Target) -> list[Any] | str:
-        """Every object of one kind, or the warning saying why the kind was skipped."""
+    def _fetch_kind(self, transport: Transport, target: _Target) -> list[Any] | _KindFailed:
+        """Every object of one kind, or why the kind was skipped."""
         try:
             items = self._list(transport, target)
             if target.spec.kind == "Secret":
                 self._type_secrets(transport, target, items)
         except _KindFailed as exc:
-            return exc.reason
+            return exc
         except ResponseTooLarge as exc:
             raise ResponseTooLarge(f"{target.spec.kind}: {exc.reason}") from exc
         finally:
@@ -324,9 +327,11 @@ class ClusterReader:
         return items
 
     @staticmethod
-    def _apply(target: _Target, result: list[Any] | str, snap: Snapshot) -> None:
-        if isinstance(result, str):
-            snap.warnings.append(result)
+    def _apply(target: _Target, result: list[Any] | _KindFailed, snap: Snapshot) -> None:
+        if isinstance(result, _KindFailed):
+            snap.warnings.append(result.reason)
+            if result.transient:
+                snap.transient_failures[target.spec.kind] = result.reason
             return
         snap.add(target.spec.kind, target.api_version, result)
         snap.listed.add(target.spec.kind)
@@ -353,11 +358,14 @@ class ClusterReader:
             if response.status == 410 and token is not None:
                 restarts += 1
                 if restarts > MAX_LIST_RESTARTS:
-                    raise _KindFailed(f"{spec.kind}: the list kept expiring while paging")
+                    raise _KindFailed(
+                        f"{spec.kind}: the list kept expiring while paging", transient=True
+                    )
                 items, token = [], None
                 continue
             if response.status != 200:
-                raise _KindFailed(_failure(target, response))
+                transient = response.status == 429 or response.status >= 500
+                raise _KindFailed(_failure(target, response), transient=transient)
             if spec.kind == "Secret" and "as=PartialObjectMetadataList" not in (
                 response.content_type.replace(" ", "")
             ):
@@ -384,7 +392,9 @@ class ClusterReader:
                 typed = self._list(transport, target, field_selector=f"type={secret_type}")
             except _KindFailed as exc:
                 why = exc.reason.removeprefix("Secret: ")
-                raise _KindFailed(f"Secret: could not tell secret types apart ({why})") from exc
+                raise _KindFailed(
+                    f"Secret: could not tell secret types apart ({why})", transient=exc.transient
+                ) from exc
             for secret in typed:
                 match = by_uid.get(secret.metadata.uid)
                 if match is not None:

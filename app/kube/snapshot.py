@@ -37,6 +37,9 @@ class Snapshot:
     api_versions: dict[str, str] = field(default_factory=dict)
     listed: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    # Kinds skipped for a reason that may pass (429/5xx that outlasted the retries, a list
+    # that kept expiring): a later read may well get them.
+    transient_failures: dict[str, str] = field(default_factory=dict)  # kind -> the warning
     cluster: ClusterInfo = field(default_factory=ClusterInfo)
     # CRD name -> whether any served version has an instance; None when not checked.
     crd_instances: dict[str, bool] | None = None

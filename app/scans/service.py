@@ -85,9 +85,6 @@ NOT_LISTED = (
     "its earlier findings are kept"
 )
 UNEXPECTED = "the scan failed because of an unexpected error; the details are in the worker's log"
-# A kind whose LIST kept failing (429/5xx, expiring pages): the read is incomplete for a
-# reason that may pass, so the scan is retried before it publishes without that kind.
-_FLAKY_KIND_WARNINGS = ("kept answering", "kept expiring")
 
 
 class Outcome(StrEnum):
@@ -328,9 +325,11 @@ def _scan(factory: sessionmaker[Session], claim: _Claim, settings: Settings) -> 
     reader = ClusterReader(access, progress=heartbeat)
     with cyclic_gc_paused():
         snapshot = reader.read()
-        flaky = [w for w in snapshot.warnings if any(s in w for s in _FLAKY_KIND_WARNINGS)]
-        if flaky and claim.attempts < MAX_ATTEMPTS:
-            raise _IncompleteRead("; ".join(flaky[:3]))
+        # A kind whose LIST kept failing for a reason that may pass: retry the scan before
+        # publishing without that kind.
+        if snapshot.transient_failures and claim.attempts < MAX_ATTEMPTS:
+            reasons = [snapshot.transient_failures[k] for k in sorted(snapshot.transient_failures)]
+            raise _IncompleteRead("; ".join(reasons[:3]))
         heartbeat.beat()
         result = analyze(snapshot, prices=load_default_price_book(), options=options, now=utcnow())
         heartbeat.beat()

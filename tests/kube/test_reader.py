@@ -196,6 +196,7 @@ def test_kind_failing_persistently_becomes_a_warning(
     _, snap = _read(api, access_for, kinds=["Pod", "Deployment"])
     assert snap.listed == {"Pod"}
     assert snap.warnings == ["Deployment: the API server kept answering 500 Internal Server Error"]
+    assert snap.transient_failures == {"Deployment": snap.warnings[0]}, "a retry may help"
     assert api.count(r"^/apis/apps/v1/deployments\?") == FAST_RETRY.attempts
 
 
@@ -279,6 +280,7 @@ def test_forbidden_secrets_are_a_warning_and_not_listed(
     with FakeKubeAPI(objects, forbidden={"Secret"}) as server:
         _, snap = _read(server, access_for)
     assert snap.warnings == ["Secret: forbidden by RBAC (list secrets at cluster scope)"]
+    assert snap.transient_failures == {}, "retrying cannot lift RBAC"
     assert "Secret" not in snap.listed
     assert "Secret" not in snap.objects
     assert "Pod" in snap.listed
