@@ -172,6 +172,34 @@ def _aws_context(
     }
 
 
+def _form_context(
+    settings: Settings,
+    values: dict[str, str],
+    errors: dict[str, str] | None,
+    form_error: str | None,
+    aws: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What every credentials form renders: values, errors, AWS policies, the upload limit."""
+    return {
+        "nav": "clouds",
+        "values": values,
+        "errors": errors or {},
+        "form_error": form_error,
+        "aws": aws,
+        "max_upload": _limit(settings),
+        "re_enter": RE_ENTER if (errors or form_error) else None,
+    }
+
+
+def _signed_aws_context(
+    ctx: OrgContext, settings: Settings, external_id: str | None
+) -> dict[str, Any]:
+    """The AWS form's context with ``external_id`` (a new one if None), signed for this org."""
+    external_id = external_id or service.new_external_id()
+    signature = service.sign_external_id(external_id, org_id=ctx.org_id, settings=settings)
+    return _aws_context(settings, external_id=external_id, signature=signature)
+
+
 def _new_page(
     request: Request,
     ctx: OrgContext,
@@ -187,19 +215,11 @@ def _new_page(
 ) -> Response:
     aws = None
     if kind is not None and kind.key == "aws":
-        external_id = external_id or service.new_external_id()
-        signature = service.sign_external_id(external_id, org_id=ctx.org_id, settings=settings)
-        aws = _aws_context(settings, external_id=external_id, signature=signature)
+        aws = _signed_aws_context(ctx, settings, external_id)
     context = {
-        "nav": "clouds",
+        **_form_context(settings, values, errors, form_error, aws),
         "kind": kind,
         "kinds": CONNECTION_KINDS,
-        "values": values,
-        "errors": errors or {},
-        "form_error": form_error,
-        "aws": aws,
-        "max_upload": _limit(settings),
-        "re_enter": RE_ENTER if (errors or form_error) else None,
     }
     return render(request, "clouds/new.html", context, block=block, status_code=status_code)
 
@@ -385,19 +405,11 @@ def _credentials_page(
         aws = _aws_context(settings, external_id=stored)
     elif account.provider == "aws":
         # An account without one (connected with keys elsewhere) gets one, as on connect.
-        external_id = external_id or service.new_external_id()
-        signature = service.sign_external_id(external_id, org_id=ctx.org_id, settings=settings)
-        aws = _aws_context(settings, external_id=external_id, signature=signature)
+        aws = _signed_aws_context(ctx, settings, external_id)
     context = {
-        "nav": "clouds",
+        **_form_context(settings, values, errors, form_error, aws),
         "account": account,
         "kind": KINDS[account.provider],
-        "values": values,
-        "errors": errors or {},
-        "form_error": form_error,
-        "aws": aws,
-        "max_upload": _limit(settings),
-        "re_enter": RE_ENTER if (errors or form_error) else None,
     }
     return render(request, "clouds/credentials.html", context, block=block, status_code=status_code)
 
