@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,8 @@ class Organisation(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     # How often each cluster is scanned on schedule (owners and admins change it).
     scan_interval_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Seeded by ``leftover demo``: generated clusters and findings, labelled on every page.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Membership(IdMixin, TimestampMixin, Base):

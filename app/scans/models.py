@@ -32,6 +32,7 @@ class ScanStatus(StrEnum):
 
 ACTIVE = (ScanStatus.queued.value, ScanStatus.running.value)
 _ACTIVE_SQL = text("status IN ('queued', 'running')")
+_IGNORED_SQL = text("ignore_rule_id IS NOT NULL")
 
 
 class ScanTrigger(StrEnum):
@@ -85,6 +86,15 @@ class Finding(IdMixin, OrgScoped, Base):
     __table_args__ = (
         Index("uq_findings_identity", "cluster_id", "identity", unique=True),
         Index("ix_findings_org_cost", "org_id", "monthly_cost_usd"),
+        Index("ix_findings_org_kind_cost", "org_id", "kind", "monthly_cost_usd"),
+        Index("ix_findings_org_first_seen", "org_id", "first_seen_at"),
+        Index("ix_findings_cluster_namespace", "cluster_id", "namespace"),
+        Index(
+            "ix_findings_org_ignored",
+            "org_id",
+            postgresql_where=_IGNORED_SQL,
+            sqlite_where=_IGNORED_SQL,
+        ),
     )
 
     cluster_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
@@ -104,9 +114,16 @@ class Finding(IdMixin, OrgScoped, Base):
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     monthly_cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 4), default=Decimal(0))
     cost_basis: Mapped[str | None] = mapped_column(Text)
+    cost_assumed: Mapped[bool] = mapped_column(default=False)  # a fallback price, not a list one
     counts_in_total: Mapped[bool] = mapped_column(default=True)
     security_risk: Mapped[bool] = mapped_column(default=False)
     age_days: Mapped[int | None]
     owner: Mapped[str | None] = mapped_column(String(255))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # The ignore rule that matched at the last publish or rule change, and its expiry
+    # (None: no expiry). Whether it applies *now* is ``app.findings.ignores.ignored_now``.
+    ignore_rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ignore_rules.id", ondelete="SET NULL")
+    )
+    ignored_until: Mapped[datetime | None]
