@@ -86,6 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)
 
+    @app.get("/healthz", include_in_schema=False)
+    def _healthz() -> PlainTextResponse:
+        """Liveness for load balancers and the dashboard benchmark's floor: no page work."""
+        return PlainTextResponse("ok")
+
     @app.exception_handler(SignInRequired)
     async def _sign_in_first(request: Request, exc: SignInRequired) -> Response:
         if is_htmx(request):

@@ -42,6 +42,7 @@ from app.clouds.models import AccountStatus, CloudAccount, Cluster, ClusterState
 from app.config import Settings
 from app.crypto import DecryptionFailed, KeyRing, LocalKeyRing
 from app.db import session_scope, utcnow
+from app.history.rollups import refresh_org_day
 from app.kube.access import ClusterAccess
 from app.scans.models import Finding, ScanRun, ScanTrigger
 
@@ -256,6 +257,9 @@ def apply_discovery(
     account.status = AccountStatus.connected.value
     account.status_message = None
     session.flush()
+    if change.gone or change.revived:
+        # A gone cluster leaves the organisation's totals; a revived one returns to them.
+        refresh_org_day(session, account.org_id, now=now)
     return change
 
 

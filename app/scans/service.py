@@ -37,7 +37,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, select, text, update
+from sqlalchemy import ColumnElement, Table, delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import jobs
@@ -46,6 +46,9 @@ from app.clouds.models import AccountStatus, CloudAccount, Cluster, ClusterState
 from app.clouds.service import cluster_access_for
 from app.config import Settings
 from app.db import session_scope, utcnow
+from app.findings.ignores import apply_rules, counted
+from app.history.models import ResolvedFinding
+from app.history.rollups import refresh_cluster, refresh_org_day
 from app.kube.ssrf import EndpointRefused
 from app.kube.transport import (
     AuthenticationRefused,
@@ -359,6 +362,7 @@ _REFRESHED = (
     "evidence",
     "monthly_cost_usd",
     "cost_basis",
+    "cost_assumed",
     "counts_in_total",
     "security_risk",
     "age_days",
@@ -404,14 +408,18 @@ def _publish(factory: sessionmaker[Session], claim: _Claim, scanned: _Scanned) -
             _upsert(session, batch)
         # Findings not confirmed by this run are fixed — unless their kind could not be read
         # or their rule could not be evaluated this time: those keep their last state.
-        stale = delete(Finding).where(
+        stale = [
             Finding.cluster_id == claim.cluster_id,
             Finding.scan_run_id != claim.run_id,
             Finding.kind.in_(sorted(scanned.listed)),
-        )
+        ]
         if result.not_evaluated:
-            stale = stale.where(Finding.rule.not_in(sorted(result.not_evaluated)))
-        session.execute(stale.execution_options(synchronize_session=False))
+            stale.append(Finding.rule.not_in(sorted(result.not_evaluated)))
+        _record_resolved(session, stale, now=now)
+        session.execute(delete(Finding).where(*stale).execution_options(synchronize_session=False))
+        apply_rules(session, claim.org_id, cluster_ids=[claim.cluster_id], now=now)
+        refresh_cluster(session, claim.cluster_id, claim.org_id, now=now)
+        refresh_org_day(session, claim.org_id, now=now)
     log.info(
         "scan %s published %d findings (%d objects, %d requests)",
         claim.run_id,
@@ -420,6 +428,29 @@ def _publish(factory: sessionmaker[Session], claim: _Claim, scanned: _Scanned) -
         scanned.api_requests,
     )
     return Outcome.succeeded
+
+
+def _record_resolved(
+    session: Session, stale: Sequence[ColumnElement[bool]], *, now: datetime
+) -> None:
+    """Counted findings this scan no longer found were cleaned up: keep what they cost."""
+    gone = session.execute(
+        select(
+            Finding.org_id,
+            Finding.cluster_id,
+            Finding.kind,
+            Finding.namespace,
+            Finding.name,
+            Finding.rule,
+            Finding.monthly_cost_usd,
+            Finding.first_seen_at,
+        ).where(*stale, counted(now))
+    ).all()
+    if gone:
+        session.execute(
+            insert(ResolvedFinding),
+            [{**row._asdict(), "id": uuid.uuid4(), "resolved_at": now} for row in gone],
+        )
 
 
 def _batches(
@@ -448,6 +479,7 @@ def _batches(
                 "identity": identity,
                 "monthly_cost_usd": Decimal(str(round(found.cost.monthly_usd, 4))),
                 "cost_basis": found.cost.basis or None,
+                "cost_assumed": found.cost.assumed,
                 "counts_in_total": counts_in_total(found),
                 "age_days": found.age_days,
                 "owner": found.owner[:255] if found.owner else None,
