@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     discovery_interval_hours: int = 6
     max_upload_bytes: int = 256 * 1024
 
+    # Price refresh from the providers' public price APIs (off: the embedded price book only).
+    # The GCP catalogue needs an API key (skipped without one); AWS EBS and instance prices use
+    # the signed Price List Query API with Leftover's own AWS identity (pricing:GetProducts).
+    price_refresh: bool = False
+    price_azure_url: str = "https://prices.azure.com"
+    price_gcp_url: str = "https://cloudbilling.googleapis.com"
+    price_gcp_api_key: SecretStr | None = None
+    price_aws_url: str = "https://pricing.us-east-1.amazonaws.com"  # bulk offer files
+    price_aws_query_url: str | None = None  # Query API; None: boto3's endpoint in us-east-1
+    price_timeout_seconds: float = 30.0
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         keys = self.encryption_keys.get_secret_value()

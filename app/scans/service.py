@@ -314,7 +314,7 @@ def _scan(factory: sessionmaker[Session], claim: _Claim, settings: Settings) -> 
     from app.analysis import Options, analyze
     from app.kube.reader import ClusterReader
     from app.memory import cyclic_gc_paused
-    from app.pricing.book import load_default_price_book
+    from app.pricing.store import effective_price_book
     from app.render import report_warnings
 
     with session_scope(factory) as session:
@@ -324,6 +324,7 @@ def _scan(factory: sessionmaker[Session], claim: _Claim, settings: Settings) -> 
         access = cluster_access_for(session, cluster, settings=settings)
         provider = cluster.provider if cluster.provider != "kubeconfig" else None
         options = Options(provider=provider, region=cluster.region or None)
+        prices = effective_price_book(session, cluster.org_id)
     heartbeat = _Heartbeat(factory, claim)
     reader = ClusterReader(access, progress=heartbeat)
     with cyclic_gc_paused():
@@ -334,7 +335,7 @@ def _scan(factory: sessionmaker[Session], claim: _Claim, settings: Settings) -> 
             reasons = [snapshot.transient_failures[k] for k in sorted(snapshot.transient_failures)]
             raise _IncompleteRead("; ".join(reasons[:3]))
         heartbeat.beat()
-        result = analyze(snapshot, prices=load_default_price_book(), options=options, now=utcnow())
+        result = analyze(snapshot, prices=prices, options=options, now=utcnow())
         heartbeat.beat()
         return _Scanned(
             result=result,
