@@ -8,7 +8,7 @@ Alembic migrations are stable across PostgreSQL and SQLite.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +62,19 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def autogenerate_filter(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object``: leave out indexes made only on another database
+    (``Index(...).ddl_if(dialect=...)``), so models and migrations compare equal on both."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return not (
+            type_ == "index" and condition is not None and condition.dialect not in (None, dialect)
+        )
+
+    return include
 
 
 def make_engine(url: str) -> Engine:

@@ -14,7 +14,7 @@ from alembic import context
 
 import app
 from app.config import get_settings
-from app.db import Base, UTCDateTime, make_engine
+from app.db import Base, UTCDateTime, autogenerate_filter, make_engine
 
 
 def import_models() -> None:
@@ -78,6 +78,7 @@ def _run(connection: Any) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
+        include_object=autogenerate_filter(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

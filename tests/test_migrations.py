@@ -17,7 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import app
-from app.db import Base, make_engine
+from app.db import Base, autogenerate_filter, make_engine
 from tests.conftest import REPO, alembic_upgrade, throwaway_postgres
 
 
@@ -47,7 +47,9 @@ def _diffs(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            include = autogenerate_filter(conn.dialect.name)
+            opts = {"compare_type": True, "include_object": include}
+            context = MigrationContext.configure(conn, opts=opts)
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()

@@ -85,10 +85,22 @@ class Finding(IdMixin, OrgScoped, Base):
     __tablename__ = "findings"
     __table_args__ = (
         Index("uq_findings_identity", "cluster_id", "identity", unique=True),
-        Index("ix_findings_org_cost", "org_id", "monthly_cost_usd"),
-        Index("ix_findings_org_kind_cost", "org_id", "kind", "monthly_cost_usd"),
-        Index("ix_findings_org_first_seen", "org_id", "first_seen_at"),
+        # The explorer's keyset pages: (filter, sort key, id) so a page is an index range.
+        Index("ix_findings_org_cost", "org_id", "monthly_cost_usd", "id"),
+        Index("ix_findings_org_kind_cost", "org_id", "kind", "monthly_cost_usd", "id"),
+        Index("ix_findings_org_namespace_cost", "org_id", "namespace", "monthly_cost_usd", "id"),
+        Index("ix_findings_cluster_cost", "cluster_id", "monthly_cost_usd", "id"),
+        Index("ix_findings_org_first_seen", "org_id", "first_seen_at", "id"),
+        Index("ix_findings_org_name", "org_id", "name", "id"),
+        Index("ix_findings_org_age", "org_id", text("coalesce(age_days, -1)"), "id"),
         Index("ix_findings_cluster_namespace", "cluster_id", "namespace"),
+        # Name search (``q``): trigram matching on PostgreSQL; SQLite scans, which is fine there.
+        Index(
+            "ix_findings_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         Index(
             "ix_findings_org_ignored",
             "org_id",
