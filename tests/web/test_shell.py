@@ -209,9 +209,9 @@ def test_public_layout_even_when_signed_in() -> None:
     assert 'class="layout-public"' in html
 
 
-@pytest.mark.parametrize(
-    "name", ["dashboard/index.html", "clusters/list.html", "findings/list.html", "clouds/list.html"]
-)
+# Templates that render without page data; the findings explorer needs its filters and results
+# and is checked the same way through the real app below (SECTIONS).
+@pytest.mark.parametrize("name", ["dashboard/index.html", "clusters/list.html", "clouds/list.html"])
 def test_section_block_is_a_fragment(name: str) -> None:
     client = TestClient(shell_app(member_page()))
     full = client.get(f"/t/{name}", params={"block": "section"})
