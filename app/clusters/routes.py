@@ -1,5 +1,11 @@
-"""Cluster pages: the list, one cluster (facts, findings, scan history, "Scan now") and the
-status of one scan run, which polls while the run is queued or running.
+"""Cluster pages: the list, one cluster (facts, its waste narrowed from the dashboard's views,
+findings, scan history, "Scan now"), one namespace of a cluster, and the status of one scan
+run, which polls while the run is queued or running.
+
+The cluster and namespace pages take ``?days=30|90|365`` (and the cluster page
+``?by=total|kind|namespace``) for their trend; an HTMX request aimed at the trend region
+(``HX-Target: trend-region``) gets only that region. A namespace page's URL names the
+namespace, ``-`` standing for the cluster-scoped objects.
 
 Thin: load rows of the current organisation, ask the scans service, render. Every path id
 goes through the tenancy loaders, so another organisation's cluster or run is a 404.
@@ -22,7 +28,12 @@ from sqlalchemy.orm import Session
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.clouds.models import CloudAccount, Cluster, ClusterState
+from app.clusters import namespace as namespace_view
+from app.clusters import waste
+from app.db import utcnow
 from app.deps import CurrentOrg, DbSession, MemberOrg, OrgContext, org_loader
+from app.findings.ignore_routes import ignore_refusal
+from app.findings.ignores import is_ignored
 from app.scans import queries
 from app.scans import service as scans
 from app.scans.models import ScanRun, ScanStatus, ScanTrigger
@@ -38,6 +49,7 @@ RUNS_SHOWN = 25
 # The event a finished scan's status block sends; the findings region listens for it.
 SCAN_FINISHED_EVENT = "scan-finished"
 SCAN_NEEDS_ROLE = "Scanning needs the member role or higher"
+TREND_REGION = "trend-region"
 
 
 @dataclass(frozen=True)
@@ -127,24 +139,68 @@ def _status_context(ctx: OrgContext, cluster: Cluster, run: ScanRun | None) -> d
     }
 
 
+def _block(request: Request) -> str:
+    """The trend region alone for an HTMX request aimed at it; the section otherwise."""
+    return "trend" if request.headers.get("HX-Target") == TREND_REGION else "section"
+
+
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster_detail(
-    request: Request, db: DbSession, ctx: CurrentOrg, cluster: ClusterDep
+    request: Request,
+    db: DbSession,
+    ctx: CurrentOrg,
+    cluster: ClusterDep,
+    days: str = "",
+    by: str = "",
 ) -> Response:
-    """One cluster: its facts, current findings (costliest first) and scan history."""
+    """One cluster: its facts, waste (now, trend, splits, abandoned namespaces), current
+    findings (costliest first) and scan history."""
+    now = utcnow()
     history = queries.runs_for_cluster(db, cluster.id, limit=RUNS_SHOWN)
     count, cost = queries.cluster_totals(db, [cluster.id]).get(cluster.id, (0, Decimal(0)))
+    findings = queries.cluster_findings(db, cluster.id, limit=FINDINGS_SHOWN)
     context = {
         "nav": "clusters",
         "account": _account_of(db, cluster),
         "endpoint_host": endpoint_host(cluster.endpoint),
-        "findings": queries.cluster_findings(db, cluster.id, limit=FINDINGS_SHOWN),
+        "findings": findings,
+        "ignored_ids": {f.id for f in findings if is_ignored(f, now)},
         "findings_total": count,
         "monthly_cost": cost,
         "history": history,
+        "waste": waste.build(
+            db, cluster, now=now, days=waste.parse_days(days), by=waste.parse_by(by)
+        ),
+        "stacks": waste.STACKS,
+        "trend_region": TREND_REGION,
         **_status_context(ctx, cluster, history[0] if history else None),
     }
-    return render(request, "clusters/detail.html", context, block="section")
+    return render(request, "clusters/detail.html", context, block=_block(request))
+
+
+@router.get("/clusters/{cluster_id}/namespaces/{namespace}", response_class=HTMLResponse)
+def namespace_detail(
+    request: Request,
+    db: DbSession,
+    ctx: CurrentOrg,
+    cluster: ClusterDep,
+    namespace: str,
+    days: str = "",
+) -> Response:
+    """One namespace of a cluster (``-``: its cluster-scoped objects): waste now by kind, trend,
+    whether it is abandoned, its findings and the ignore rules written for it."""
+    now = utcnow()
+    page = namespace_view.build(db, cluster, namespace, now=now, days=waste.parse_days(days))
+    context = {
+        "nav": "clusters",
+        "ns": page,
+        "cluster": cluster,
+        "segment": namespace,
+        "ignored_ids": {f.id for f in page.findings if is_ignored(f, now)},
+        "can_ignore": ignore_refusal(ctx) is None,
+        "trend_region": TREND_REGION,
+    }
+    return render(request, "clusters/namespace.html", context, block=_block(request))
 
 
 def _done(request: Request, url: str) -> Response:
