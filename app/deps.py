@@ -104,6 +104,7 @@ class UserView:
 class OrgView:
     id: uuid.UUID
     name: str
+    is_demo: bool = False
 
 
 def load_visitor(request: Request, db: DbSession, settings: AppSettings) -> Visitor:
@@ -129,7 +130,7 @@ def load_visitor(request: Request, db: DbSession, settings: AppSettings) -> Visi
         org = visitor.org
         page.update(
             user=UserView.of(visitor.user),
-            org=OrgView(id=org.id, name=org.name) if org else None,
+            org=OrgView(id=org.id, name=org.name, is_demo=org.is_demo) if org else None,
             role=current.role if current else None,
             memberships=[
                 {"org_id": m.org_id, "org_name": m.org.name, "role": m.role}

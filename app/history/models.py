@@ -3,7 +3,9 @@
 - ``WasteCurrent``: each cluster's current findings summed per dimension (total, kind,
   namespace, rule), rewritten whenever the cluster publishes a scan or its ignore rules
   change. Summing it over an organisation's clusters gives "now" without reading findings.
-- ``ClusterDailyWaste``: the same rows kept per day (the last publish of the day wins).
+- ``ClusterDailyWaste``: the same rows kept per day (total, kind, namespace; the last publish
+  of the day wins). A day without rows repeats the previous day's (trends carry it forward),
+  so a history may hold rows only for the days something changed.
 - ``OrgDailyWaste``: per organisation and day, summed over its clusters' current rows
   (dimensions total, provider, cluster, kind), rewritten after every publish of that day.
 - ``ResolvedFinding``: a counted finding that a later scan no longer found (cleaned up).
@@ -45,6 +47,9 @@ class WasteCurrent(_Totals, OrgScoped, Base):
 
 class ClusterDailyWaste(_Totals, OrgScoped, Base):
     __tablename__ = "waste_daily_cluster"
+    __table_args__ = (
+        Index("ix_waste_daily_cluster_dimension_day", "cluster_id", "dimension", "day"),
+    )
 
     cluster_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True
@@ -56,6 +61,7 @@ class ClusterDailyWaste(_Totals, OrgScoped, Base):
 
 class OrgDailyWaste(_Totals, Base):
     __tablename__ = "waste_daily_org"
+    __table_args__ = (Index("ix_waste_daily_org_dimension_day", "org_id", "dimension", "day"),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True

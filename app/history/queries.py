@@ -10,13 +10,13 @@ point is "now".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.clouds.models import Cluster, ClusterState
@@ -31,7 +31,10 @@ K = TypeVar("K")
 
 @dataclass
 class Breakdown:
-    """Current waste of an organisation (or some of its clusters), split every way."""
+    """Current waste of an organisation (or some of its clusters), split every way.
+
+    ``by_namespace`` holds every namespace, or only the costliest when the caller asked for a
+    limit; ``namespaces_wasting`` counts the namespaces with any waste either way."""
 
     total: Totals = field(default_factory=Totals)
     by_provider: dict[str, Totals] = field(default_factory=dict)
@@ -39,23 +42,7 @@ class Breakdown:
     by_kind: dict[str, Totals] = field(default_factory=dict)
     by_namespace: dict[tuple[uuid.UUID, str], Totals] = field(default_factory=dict)
     by_rule: dict[str, Totals] = field(default_factory=dict)
-
-    def _targets(
-        self, cluster_id: uuid.UUID, provider: str, dimension: str, key: str
-    ) -> list[Totals]:
-        if dimension == TOTAL:
-            return [
-                self.total,
-                _slot(self.by_provider, provider),
-                _slot(self.by_cluster, cluster_id),
-            ]
-        if dimension == KIND:
-            return [_slot(self.by_kind, key)]
-        if dimension == NAMESPACE:
-            return [_slot(self.by_namespace, (cluster_id, key))]
-        if dimension == RULE:
-            return [_slot(self.by_rule, key)]
-        return []
+    namespaces_wasting: int = 0
 
 
 def _slot(mapping: dict[K, Totals], key: K) -> Totals:
@@ -71,32 +58,69 @@ def breakdown(
     *,
     now: datetime,
     cluster_ids: Collection[uuid.UUID] | None = None,
+    namespaces: int | None = None,
 ) -> Breakdown:
-    """Waste now: the organisation's active clusters, or exactly ``cluster_ids`` (any state)."""
+    """Waste now: the organisation's active clusters, or exactly ``cluster_ids`` (any state).
+
+    The database does the summing: a row per cluster, the kinds and rules summed across
+    clusters, the ignored part live from the findings ignored at ``now`` (few, and indexed),
+    and with ``namespaces`` only that many costliest namespaces ranked by the database — so
+    an organisation of 200 clusters costs a few hundred rows, not every namespace's row."""
     out = Breakdown()
-    providers: dict[uuid.UUID, str] = {}
-    stmt = (
-        select(
-            WasteCurrent.cluster_id,
-            Cluster.provider,
-            WasteCurrent.dimension,
-            WasteCurrent.key,
-            WasteCurrent.cost,
-            WasteCurrent.findings,
-        )
-        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
-        .where(WasteCurrent.org_id == org_id)
-    )
+    scope: list[ColumnElement[bool]] = [WasteCurrent.org_id == org_id]
     if cluster_ids is None:
-        stmt = stmt.where(Cluster.state == ClusterState.active.value)
+        scope.append(Cluster.state == ClusterState.active.value)
     else:
-        stmt = stmt.where(WasteCurrent.cluster_id.in_(list(cluster_ids)))
-    for cluster_id, provider, dimension, key, cost, count in session.execute(stmt):
+        scope.append(WasteCurrent.cluster_id.in_(list(cluster_ids)))
+    providers: dict[uuid.UUID, str] = {}
+    clusters = (
+        select(WasteCurrent.cluster_id, Cluster.provider, WasteCurrent.cost, WasteCurrent.findings)
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .where(*scope, WasteCurrent.dimension == TOTAL)
+    )
+    for cluster_id, provider, cost, count in session.execute(clusters):
         providers[cluster_id] = provider
-        for totals in out._targets(cluster_id, provider, dimension, key):
+        for totals in (
+            out.total,
+            _slot(out.by_provider, provider),
+            _slot(out.by_cluster, cluster_id),
+        ):
             totals.cost += Decimal(cost)
             totals.findings += count
-    ignored = (
+    if not providers:
+        return out
+    summed = (
+        select(
+            WasteCurrent.dimension,
+            WasteCurrent.key,
+            func.sum(WasteCurrent.cost),
+            func.sum(WasteCurrent.findings),
+        )
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .where(*scope, WasteCurrent.dimension.in_((KIND, RULE)))
+        .group_by(WasteCurrent.dimension, WasteCurrent.key)
+    )
+    for dimension, key, cost, count in session.execute(summed):
+        into = out.by_kind if dimension == KIND else out.by_rule
+        into[key] = Totals(cost=Decimal(cost), findings=int(count))
+    ignored_by_namespace = _ignored(session, org_id, out, providers, now=now)
+    if namespaces is None:
+        _all_namespaces(session, scope, out, ignored_by_namespace)
+    else:
+        _top_namespaces(session, org_id, scope, out, now=now, limit=namespaces)
+    return out
+
+
+def _ignored(
+    session: Session,
+    org_id: uuid.UUID,
+    out: Breakdown,
+    providers: dict[uuid.UUID, str],
+    *,
+    now: datetime,
+) -> dict[tuple[uuid.UUID, str], Totals]:
+    """Take the findings ignored now off every figure; the ignored part per namespace."""
+    stmt = (
         select(
             Finding.cluster_id,
             Finding.kind,
@@ -108,16 +132,95 @@ def breakdown(
         .where(Finding.org_id == org_id, Finding.counts_in_total.is_(True), ignored_now(now))
         .group_by(Finding.cluster_id, Finding.kind, Finding.namespace, Finding.rule)
     )
-    for cluster_id, kind, namespace, rule, cost, count in session.execute(ignored):
-        owner = providers.get(cluster_id)
-        if owner is None:
+    by_namespace: dict[tuple[uuid.UUID, str], Totals] = {}
+    for cluster_id, kind, namespace, rule, cost, count in session.execute(stmt):
+        provider = providers.get(cluster_id)
+        if provider is None:
             continue  # a gone cluster, or one outside ``cluster_ids``
-        keys = ((TOTAL, ""), (KIND, kind), (NAMESPACE, namespace or ""), (RULE, rule))
-        for dimension, key in keys:
-            for totals in out._targets(cluster_id, owner, dimension, key):
-                totals.ignored_cost += Decimal(cost)
-                totals.ignored_findings += count
-    return out
+        targets = (
+            out.total,
+            _slot(out.by_provider, provider),
+            _slot(out.by_cluster, cluster_id),
+            _slot(out.by_kind, kind),
+            _slot(out.by_rule, rule),
+            _slot(by_namespace, (cluster_id, namespace or "")),
+        )
+        for totals in targets:
+            totals.ignored_cost += Decimal(cost)
+            totals.ignored_findings += count
+    return by_namespace
+
+
+def _all_namespaces(
+    session: Session,
+    scope: list[ColumnElement[bool]],
+    out: Breakdown,
+    ignored: dict[tuple[uuid.UUID, str], Totals],
+) -> None:
+    stmt = (
+        select(WasteCurrent.cluster_id, WasteCurrent.key, WasteCurrent.cost, WasteCurrent.findings)
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .where(*scope, WasteCurrent.dimension == NAMESPACE)
+    )
+    for cluster_id, key, cost, count in session.execute(stmt):
+        part = ignored.get((cluster_id, key), Totals())
+        totals = Totals(Decimal(cost), int(count), part.ignored_cost, part.ignored_findings)
+        out.by_namespace[(cluster_id, key)] = totals
+        out.namespaces_wasting += totals.waste > 0
+
+
+def _top_namespaces(
+    session: Session,
+    org_id: uuid.UUID,
+    scope: list[ColumnElement[bool]],
+    out: Breakdown,
+    *,
+    now: datetime,
+    limit: int,
+) -> None:
+    """The ``limit`` namespaces wasting most (ignored taken off first), ranked in SQL."""
+    namespace = func.coalesce(Finding.namespace, "")
+    ignored = (
+        select(
+            Finding.cluster_id.label("cluster_id"),
+            namespace.label("namespace"),
+            func.sum(Finding.monthly_cost_usd).label("cost"),
+            func.count().label("findings"),
+        )
+        .where(Finding.org_id == org_id, Finding.counts_in_total.is_(True), ignored_now(now))
+        .group_by(Finding.cluster_id, namespace)
+        .subquery()
+    )
+    ignored_cost = func.coalesce(ignored.c.cost, 0)
+    ignored_findings = func.coalesce(ignored.c.findings, 0)
+    waste = WasteCurrent.cost - ignored_cost
+    stmt = (
+        select(
+            WasteCurrent.cluster_id,
+            WasteCurrent.key,
+            WasteCurrent.cost,
+            WasteCurrent.findings,
+            ignored_cost,
+            ignored_findings,
+            func.count().over(),
+        )
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .outerjoin(
+            ignored,
+            and_(
+                ignored.c.cluster_id == WasteCurrent.cluster_id,
+                ignored.c.namespace == WasteCurrent.key,
+            ),
+        )
+        .where(*scope, WasteCurrent.dimension == NAMESPACE, waste > 0)
+        .order_by(waste.desc(), WasteCurrent.cluster_id, WasteCurrent.key)
+        .limit(limit)
+    )
+    for cluster_id, key, cost, count, icost, icount, wasting in session.execute(stmt):
+        out.by_namespace[(cluster_id, key)] = Totals(
+            Decimal(cost), int(count), Decimal(icost), int(icount)
+        )
+        out.namespaces_wasting = int(wasting)
 
 
 @dataclass(frozen=True)
@@ -135,43 +238,87 @@ class Trend:
     series: tuple[Series, ...]
 
 
-TrendRows = Iterable[tuple[date, str, str, Decimal, Decimal]]  # day, dimension, key, cost, ignored
+DailyTable = type[OrgDailyWaste] | type[ClusterDailyWaste]
 
 
-def _carry_forward(
-    rows: TrendRows, *, start: date, today: date
-) -> tuple[list[date], list[dict[str, Decimal]]]:
-    """Per day from ``start`` to ``today``: {key: waste}, a missing day repeating the last."""
-    by_day: dict[date, dict[str, Decimal]] = {}
-    for day, _dimension, key, cost, ignored in rows:
-        by_day.setdefault(day, {})[key] = Decimal(cost) - Decimal(ignored)
-    before = [d for d in by_day if d < start]
-    last: dict[str, Decimal] = by_day[max(before)] if before else {}
-    days, values = [], []
+def _daily(
+    session: Session,
+    table: DailyTable,
+    owner: ColumnElement[bool],
+    *,
+    by: str,
+    start: date,
+    today: date,
+    now: Breakdown | None,
+    top: int,
+) -> Trend:
+    """The trend of one owner's daily rows (an organisation's or a cluster's).
+
+    The database picks the ``top`` keys over the window and returns only their rows and the
+    daily totals; everything else is "other" (total minus the top keys), so a year stacked by
+    cluster reads a few thousand rows, not every cluster's every day. A day with a total row
+    is a complete picture of that day; a day without one repeats the last."""
+    waste = table.cost - table.ignored_cost
+    anchor = session.scalar(
+        select(func.max(table.day)).where(owner, table.dimension == TOTAL, table.day < start)
+    )
+    first = anchor or start
+    totals: dict[date, Decimal] = {
+        day: Decimal(value)
+        for day, value in session.execute(
+            select(table.day, waste).where(owner, table.dimension == TOTAL, table.day >= first)
+        )
+    }
+    keys: list[str] = []
+    parts: dict[date, dict[str, Decimal]] = {}
+    if by != TOTAL:
+        weight = func.sum(waste)
+        keys = list(
+            session.scalars(
+                select(table.key)
+                .where(owner, table.dimension == by, table.day >= first)
+                .group_by(table.key)
+                .having(weight > 0)
+                .order_by(weight.desc(), table.key)
+                .limit(top)
+            )
+        )
+        if keys:
+            rows = session.execute(
+                select(table.day, table.key, waste).where(
+                    owner, table.dimension == by, table.day >= first, table.key.in_(keys)
+                )
+            )
+            for day, key, value in rows:
+                parts.setdefault(day, {})[key] = Decimal(value)
+    days: list[date] = []
+    total_values: list[Decimal] = []
+    key_values: list[dict[str, Decimal]] = []
+    last_total, last_parts = Decimal(0), {}
+    if anchor is not None:
+        last_total, last_parts = totals.get(anchor, Decimal(0)), parts.get(anchor, {})
     day = start
     while day <= today:
-        last = by_day.get(day, last)
+        if day in totals:
+            last_total, last_parts = totals[day], parts.get(day, {})
         days.append(day)
-        values.append(last)
+        total_values.append(last_total)
+        key_values.append(last_parts)
         day += timedelta(days=1)
-    return days, values
-
-
-def _trend(days: list[date], values: list[dict[str, Decimal]], *, top: int, stacked: bool) -> Trend:
-    totals = tuple(sum(v.values(), Decimal(0)) for v in values)
-    if not stacked:
-        return Trend(tuple(days), totals, (Series(TOTAL, totals),))
-    weight: dict[str, Decimal] = {}
-    for v in values:
-        for key, amount in v.items():
-            weight[key] = weight.get(key, Decimal(0)) + amount
-    ranked = sorted((k for k in weight if weight[k] > 0), key=lambda k: (-weight[k], k))
-    shown, rest = ranked[:top], ranked[top:]
-    series = [Series(k, tuple(v.get(k, Decimal(0)) for v in values)) for k in shown]
-    if rest:
-        other = tuple(sum((v.get(k, Decimal(0)) for k in rest), Decimal(0)) for v in values)
+    if now is not None and days:
+        live = _live_point(now, by)
+        total_values[-1] = now.total.waste
+        key_values[-1] = {k: live.get(k, Decimal(0)) for k in keys}
+    if by == TOTAL:
+        return Trend(tuple(days), tuple(total_values), (Series(TOTAL, tuple(total_values)),))
+    series = [Series(k, tuple(v.get(k, Decimal(0)) for v in key_values)) for k in keys]
+    other = tuple(
+        total - sum(v.values(), Decimal(0))
+        for total, v in zip(total_values, key_values, strict=True)
+    )
+    if any(other):
         series.append(Series(OTHER, other))
-    return Trend(tuple(days), totals, tuple(series))
+    return Trend(tuple(days), tuple(total_values), tuple(series))
 
 
 def org_trend(
@@ -190,20 +337,8 @@ def org_trend(
     if by not in (TOTAL, CLUSTER, KIND):
         raise ValueError(f"cannot stack the organisation trend by {by!r}")
     start = today - timedelta(days=days - 1)
-    dimension = TOTAL if by == TOTAL else by
-    table = OrgDailyWaste
-    anchor = session.scalar(
-        select(func.max(table.day)).where(
-            table.org_id == org_id, table.dimension == TOTAL, table.day < start
-        )
-    )
-    stmt = select(table.day, table.dimension, table.key, table.cost, table.ignored_cost).where(
-        table.org_id == org_id, table.dimension == dimension, table.day >= (anchor or start)
-    )
-    dates, values = _carry_forward(session.execute(stmt).all(), start=start, today=today)
-    if now is not None and values:
-        values[-1] = _live_point(now, by)
-    return _trend(dates, values, top=top, stacked=by != TOTAL)
+    owner = OrgDailyWaste.org_id == org_id
+    return _daily(session, OrgDailyWaste, owner, by=by, start=start, today=today, now=now, top=top)
 
 
 def _live_point(now: Breakdown, by: str) -> dict[str, Decimal]:
@@ -213,7 +348,7 @@ def _live_point(now: Breakdown, by: str) -> dict[str, Decimal]:
         return {k: t.waste for k, t in now.by_kind.items()}
     if by == NAMESPACE:
         return {k[1]: t.waste for k, t in now.by_namespace.items()}
-    return {"": now.total.waste}
+    return {}
 
 
 def cluster_trend(
@@ -230,46 +365,29 @@ def cluster_trend(
     if by not in (TOTAL, KIND, NAMESPACE):
         raise ValueError(f"cannot stack a cluster trend by {by!r}")
     start = today - timedelta(days=days - 1)
-    table = ClusterDailyWaste
-    anchor = session.scalar(
-        select(func.max(table.day)).where(
-            table.cluster_id == cluster_id, table.dimension == TOTAL, table.day < start
-        )
+    owner = ClusterDailyWaste.cluster_id == cluster_id
+    return _daily(
+        session, ClusterDailyWaste, owner, by=by, start=start, today=today, now=now, top=top
     )
-    stmt = select(table.day, table.dimension, table.key, table.cost, table.ignored_cost).where(
-        table.cluster_id == cluster_id, table.dimension == by, table.day >= (anchor or start)
-    )
-    dates, values = _carry_forward(session.execute(stmt).all(), start=start, today=today)
-    if now is not None and values:
-        values[-1] = _live_point(now, by)
-    return _trend(dates, values, top=top, stacked=by != TOTAL)
 
 
 def org_waste_on(session: Session, org_id: uuid.UUID, day: date) -> Decimal | None:
     """The organisation's waste as it stood on ``day`` (its last roll-up then); None before."""
-    row = session.execute(
-        select(OrgDailyWaste.cost, OrgDailyWaste.ignored_cost)
-        .where(
-            OrgDailyWaste.org_id == org_id,
-            OrgDailyWaste.dimension == TOTAL,
-            OrgDailyWaste.day <= day,
-        )
-        .order_by(OrgDailyWaste.day.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else Decimal(row[0]) - Decimal(row[1])
+    return _waste_on(session, OrgDailyWaste, OrgDailyWaste.org_id == org_id, day)
 
 
 def cluster_waste_on(session: Session, cluster_id: uuid.UUID, day: date) -> Decimal | None:
     """One cluster's waste as it stood on ``day``; None before its first scan."""
+    return _waste_on(session, ClusterDailyWaste, ClusterDailyWaste.cluster_id == cluster_id, day)
+
+
+def _waste_on(
+    session: Session, table: DailyTable, owner: ColumnElement[bool], day: date
+) -> Decimal | None:
     row = session.execute(
-        select(ClusterDailyWaste.cost, ClusterDailyWaste.ignored_cost)
-        .where(
-            ClusterDailyWaste.cluster_id == cluster_id,
-            ClusterDailyWaste.dimension == TOTAL,
-            ClusterDailyWaste.day <= day,
-        )
-        .order_by(ClusterDailyWaste.day.desc())
+        select(table.cost, table.ignored_cost)
+        .where(owner, table.dimension == TOTAL, table.day <= day)
+        .order_by(table.day.desc())
         .limit(1)
     ).first()
     return None if row is None else Decimal(row[0]) - Decimal(row[1])

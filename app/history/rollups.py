@@ -36,6 +36,7 @@ RULE = "rule"
 PROVIDER = "provider"
 CLUSTER = "cluster"
 CLUSTER_DIMENSIONS = (TOTAL, KIND, NAMESPACE, RULE)
+DAILY_DIMENSIONS = (TOTAL, KIND, NAMESPACE)  # what cluster trends stack by; rules stay current
 ORG_DIMENSIONS = (TOTAL, PROVIDER, CLUSTER, KIND)
 KEY_WIDTH = 300
 
@@ -149,7 +150,8 @@ def refresh_cluster(
     )
     base = {"org_id": org_id, "cluster_id": cluster_id}
     session.execute(insert(WasteCurrent), rows_for(totals, **base))
-    session.execute(insert(ClusterDailyWaste), rows_for(totals, **base, day=today))
+    daily = {key: t for key, t in totals.items() if key[0] in DAILY_DIMENSIONS}
+    session.execute(insert(ClusterDailyWaste), rows_for(daily, **base, day=today))
     return totals
 
 
