@@ -170,7 +170,9 @@ def _routers() -> list[APIRouter]:
     from app.clouds.routes import router as clouds
     from app.clusters.routes import router as clusters
     from app.dashboard.routes import router as dashboard
+    from app.findings.ignore_routes import router as ignores
     from app.findings.routes import router as findings
     from app.mail_routes import router as mail
+    from app.pricing.routes import router as prices
 
-    return [accounts, oidc, dashboard, clusters, findings, clouds, mail]
+    return [accounts, oidc, dashboard, clusters, findings, ignores, clouds, mail, prices]

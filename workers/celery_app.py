@@ -56,6 +56,18 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(hours=1).total_seconds(),
         "options": {"queue": "default", "expires": timedelta(minutes=50).total_seconds()},
     },
+    # Figures already stop counting an expired rule; this tidies rows and roll-ups.
+    "expire-ignore-rules": {
+        "task": "findings.expire_ignores",
+        "schedule": timedelta(minutes=5).total_seconds(),
+        "options": {"queue": "default", "expires": timedelta(minutes=4).total_seconds()},
+    },
+    # Does nothing unless LEFTOVER_PRICE_REFRESH is on; writes only prices that changed.
+    "refresh-prices": {
+        "task": "pricing.refresh",
+        "schedule": timedelta(hours=6).total_seconds(),
+        "options": {"queue": "default", "expires": timedelta(hours=5).total_seconds()},
+    },
 }
 EMBEDDED_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "prune-embedded-broker": {

@@ -171,6 +171,25 @@ def discover_due_accounts() -> int:
     return len(due)
 
 
+# --- findings and prices -----------------------------------------------------------------------
+
+
+def expire_ignores() -> dict[str, int]:
+    """Tidy the findings of expired ignore rules and refresh the roll-ups they changed."""
+    from app.findings.expiry import expire_ignore_rules
+
+    return expire_ignore_rules(_resources().factory, now=utcnow())
+
+
+def refresh_prices() -> dict[str, Any] | None:
+    """Refresh default prices from the providers' public price APIs, when enabled."""
+    from app.pricing.refresh import run_price_refresh
+
+    res = _resources()
+    report = run_price_refresh(res.factory, settings=res.settings, now=utcnow())
+    return report.as_dict() if report else None
+
+
 # --- broker ------------------------------------------------------------------------------------
 
 
@@ -228,6 +247,10 @@ discover = shared_task(
     time_limit=int(DISCOVERY_TIME_LIMIT.total_seconds()),
 )(discover_account)
 discover_due = shared_task(name="clouds.discover_due", time_limit=300)(discover_due_accounts)
+ignores_expire = shared_task(name="findings.expire_ignores", time_limit=300)(expire_ignores)
+prices_refresh = shared_task(name="pricing.refresh", soft_time_limit=840, time_limit=900)(
+    refresh_prices
+)
 
 TASK_NAMES = (
     "mail.deliver",
@@ -239,4 +262,6 @@ TASK_NAMES = (
     "scans.schedule_due",
     "clouds.discover",
     "clouds.discover_due",
+    "findings.expire_ignores",
+    "pricing.refresh",
 )

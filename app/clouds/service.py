@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import jobs
+from app.accounts.models import Organisation
 from app.clouds.adapters import adapter
 from app.clouds.base import (
     CredentialsRefused,
@@ -400,6 +401,8 @@ def accounts_due_for_discovery(
     with the same ones cannot help (the user replaces them or presses Refresh)."""
     stmt = (
         select(CloudAccount.id)
+        .join(Organisation, Organisation.id == CloudAccount.org_id)
+        .where(Organisation.is_demo.is_(False))  # generated accounts: nothing to discover
         .where(CloudAccount.status != AccountStatus.needs_attention.value)
         .where(
             or_(

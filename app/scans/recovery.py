@@ -126,6 +126,7 @@ def schedule_due(factory: sessionmaker[Session], *, now: datetime) -> int:
             .outerjoin(last, last.c.cluster_id == Cluster.id)
             .where(
                 Cluster.state == ClusterState.active.value,
+                Organisation.is_demo.is_(False),  # generated clusters: nothing to scan
                 # Refused credentials fail every scan until the user replaces them.
                 CloudAccount.status != AccountStatus.needs_attention.value,
             )
