@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.accounts.models import Membership, User
 from app.clouds.models import CloudAccount, Cluster
 from app.db import utcnow
 from app.history.rollups import refresh_cluster, refresh_org_day
@@ -159,3 +161,22 @@ def refresh(
         refresh_cluster(db, cluster.id, org_id, now=when)
     refresh_org_day(db, org_id, now=when)
     db.flush()
+
+
+def org_id_of(db: Session, email: str) -> uuid.UUID:
+    """The organisation ``email`` signed up with (their first membership)."""
+    org_id = db.scalar(
+        select(Membership.org_id)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email == email)
+        .order_by(Membership.created_at)
+        .limit(1)
+    )
+    assert org_id is not None
+    return org_id
+
+
+def set_role(db: Session, org_id: uuid.UUID, role: str) -> None:
+    """Every membership of the organisation gets ``role`` (committed)."""
+    db.execute(update(Membership).where(Membership.org_id == org_id).values(role=role))
+    db.commit()

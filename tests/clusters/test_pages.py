@@ -6,7 +6,6 @@ Rows are arranged directly in the database; everything is checked through real r
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,147 +18,17 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Membership, User
 from app.clouds.models import CloudAccount, Cluster
 from app.db import utcnow
-from app.scans.models import Finding, ScanRun
+from app.scans.models import ScanRun
 from tests.conftest import Browser, BrowserFactory
+from tests.factories import add_account, add_cluster, add_finding, add_run, org_id_of, set_role
 
 POLL = 'hx-trigger="every 2s"'
 HX = {"HX-Request": "true"}
 
 
 # --- arranging ------------------------------------------------------------------------------
-
-
-def org_id_of(db: Session, email: str) -> uuid.UUID:
-    org_id = db.scalar(
-        select(Membership.org_id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.email == email)
-    )
-    assert org_id is not None
-    return org_id
-
-
-def add_account(
-    db: Session, org_id: uuid.UUID, name: str, *, provider: str = "aws", status: str = "connected"
-) -> CloudAccount:
-    account = CloudAccount(
-        org_id=org_id, provider=provider, name=name, config={}, status=status, discovery_warnings=[]
-    )
-    db.add(account)
-    db.flush()
-    return account
-
-
-def add_cluster(
-    db: Session,
-    account: CloudAccount,
-    name: str,
-    *,
-    region: str = "eu-west-1",
-    version: str | None = "1.33",
-    nodes: int | None = 3,
-    gone: bool = False,
-) -> Cluster:
-    now = utcnow()
-    cluster = Cluster(
-        org_id=account.org_id,
-        account_id=account.id,
-        provider=account.provider,
-        external_id=f"{account.provider}:{name}:{uuid.uuid4()}",
-        name=name,
-        region=region,
-        kubernetes_version=version,
-        endpoint=f"https://{uuid.uuid4().hex[:8]}.api.example.test:443",
-        node_count=nodes,
-        cloud_status="ACTIVE",
-        details={},
-        state="gone" if gone else "active",
-        first_seen_at=now - timedelta(days=30),
-        last_seen_at=now,
-        gone_at=now - timedelta(days=2) if gone else None,
-    )
-    db.add(cluster)
-    db.flush()
-    return cluster
-
-
-def add_run(
-    db: Session,
-    cluster: Cluster,
-    *,
-    status: str = "succeeded",
-    trigger: str = "schedule",
-    age: timedelta = timedelta(hours=1),
-    findings: int | None = None,
-    cost: Decimal | None = None,
-    error: str | None = None,
-    warnings: list[str] | None = None,
-) -> ScanRun:
-    created = utcnow() - age
-    finished = status in ("succeeded", "failed")
-    run = ScanRun(
-        org_id=cluster.org_id,
-        cluster_id=cluster.id,
-        trigger=trigger,
-        status=status,
-        attempts=1 if status != "queued" else 0,
-        created_at=created,
-        started_at=created + timedelta(seconds=5) if status != "queued" else None,
-        finished_at=created + timedelta(seconds=47) if finished else None,
-        objects_scanned=1234 if status == "succeeded" else None,
-        api_requests=40 if status == "succeeded" else None,
-        findings_count=findings,
-        monthly_cost_usd=cost,
-        by_kind={},
-        warnings=warnings or [],
-        error=error,
-    )
-    db.add(run)
-    db.flush()
-    return run
-
-
-def add_finding(
-    db: Session,
-    run: ScanRun,
-    *,
-    kind: str,
-    name: str,
-    cost: str,
-    namespace: str | None = "shop",
-    reason: str = "Nothing mounts or references it.",
-    basis: str | None = None,
-    confidence: str = "high",
-) -> Finding:
-    now = utcnow()
-    finding = Finding(
-        org_id=run.org_id,
-        cluster_id=run.cluster_id,
-        scan_run_id=run.id,
-        identity=hashlib.sha256(f"{kind}/{namespace}/{name}".encode()).hexdigest(),
-        kind=kind,
-        api_version="v1",
-        namespace=namespace,
-        name=name,
-        rule="unused",
-        reason=reason,
-        confidence=confidence,
-        cascade_from=[],
-        evidence=[],
-        monthly_cost_usd=Decimal(cost),
-        cost_basis=basis,
-        counts_in_total=confidence != "low",
-        security_risk=False,
-        age_days=90,
-        first_seen_at=now,
-        last_seen_at=now,
-    )
-    db.add(finding)
-    db.flush()
-    return finding
 
 
 @dataclass
@@ -192,11 +61,6 @@ def acme(browser: BrowserFactory, db: Session) -> Org:
 def runs_of(db: Session, cluster: Cluster) -> list[ScanRun]:
     db.expire_all()
     return list(db.scalars(select(ScanRun).where(ScanRun.cluster_id == cluster.id)))
-
-
-def set_role(db: Session, org_id: uuid.UUID, role: str) -> None:
-    db.execute(update(Membership).where(Membership.org_id == org_id).values(role=role))
-    db.commit()
 
 
 def status_block(html: str) -> str:
