@@ -343,6 +343,9 @@ def account_page(request: Request, db: DbSession, ctx: CurrentOrg, account: Acco
 @router.post("/cloud-accounts/{account_id}/refresh", response_class=Response)
 def refresh(request: Request, db: DbSession, ctx: AdminOrg, account: AccountDep) -> Response:
     """Queue a discovery now rather than waiting for the periodic one."""
+    if ctx.org.is_demo:
+        add_toast(ctx.web_session, "info", "A demo account is generated: nothing to look up.")
+        return _done(request, f"/cloud-accounts/{account.id}")
     service.request_discovery(db, account)
     add_toast(
         ctx.web_session,

@@ -49,6 +49,7 @@ RUNS_SHOWN = 25
 # The event a finished scan's status block sends; the findings region listens for it.
 SCAN_FINISHED_EVENT = "scan-finished"
 SCAN_NEEDS_ROLE = "Scanning needs the member role or higher"
+DEMO_NOT_SCANNED = "A demo cluster is generated: there is nothing to scan."
 TREND_REGION = "trend-region"
 
 
@@ -115,6 +116,8 @@ def _scan_refusal(ctx: OrgContext) -> str | None:
     """Why this user may not press "Scan now" (None: they may); shown beside the button.
 
     A gone cluster needs no reason here: its page says it is no longer found and has no button."""
+    if ctx.org.is_demo:
+        return DEMO_NOT_SCANNED
     if not ctx.at_least(Role.member):
         return f"{SCAN_NEEDS_ROLE}; your role in {ctx.org.name} is {ctx.role.value}."
     return None
@@ -219,6 +222,8 @@ def scan_now(request: Request, db: DbSession, ctx: MemberOrg, cluster: ClusterDe
             "error",
             f"{cluster.name} is no longer found in its account: it cannot be scanned.",
         )
+    elif ctx.org.is_demo:
+        kind, text = "info", DEMO_NOT_SCANNED
     elif latest is not None and latest.active:
         kind, text = "info", f"A scan of {cluster.name} is already queued or running."
     else:

@@ -180,6 +180,10 @@ def queue_rescans(db: Session, org_id: uuid.UUID) -> int:
 
 
 def _saved(db: Session, ctx: OrgContext, lead: str) -> None:
+    if ctx.org.is_demo:
+        text = f"{lead}; the demo's clusters are generated, so their findings keep their costs."
+        accounts.add_toast(ctx.web_session, "success", text)
+        return
     queued = queue_rescans(db, ctx.org_id)
     if queued:
         text = f"{lead}; {queued} cluster{'s' if queued != 1 else ''} queued for rescan."
