@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.clouds.models import Cluster, ClusterState
@@ -41,7 +41,6 @@ class Breakdown:
     by_cluster: dict[uuid.UUID, Totals] = field(default_factory=dict)
     by_kind: dict[str, Totals] = field(default_factory=dict)
     by_namespace: dict[tuple[uuid.UUID, str], Totals] = field(default_factory=dict)
-    by_rule: dict[str, Totals] = field(default_factory=dict)
     namespaces_wasting: int = 0
 
 
@@ -97,17 +96,16 @@ def breakdown(
             func.sum(WasteCurrent.findings),
         )
         .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
-        .where(*scope, WasteCurrent.dimension.in_((KIND, RULE)))
+        .where(*scope, WasteCurrent.dimension == KIND)
         .group_by(WasteCurrent.dimension, WasteCurrent.key)
     )
-    for dimension, key, cost, count in session.execute(summed):
-        into = out.by_kind if dimension == KIND else out.by_rule
-        into[key] = Totals(cost=Decimal(cost), findings=int(count))
+    for _dimension, key, cost, count in session.execute(summed):
+        out.by_kind[key] = Totals(cost=Decimal(cost), findings=int(count))
     ignored_by_namespace = _ignored(session, org_id, out, providers, now=now)
     if namespaces is None:
         _all_namespaces(session, scope, out, ignored_by_namespace)
     else:
-        _top_namespaces(session, org_id, scope, out, now=now, limit=namespaces)
+        _top_namespaces(session, scope, out, ignored_by_namespace, limit=namespaces)
     return out
 
 
@@ -125,15 +123,14 @@ def _ignored(
             Finding.cluster_id,
             Finding.kind,
             Finding.namespace,
-            Finding.rule,
             func.sum(Finding.monthly_cost_usd),
             func.count(),
         )
         .where(Finding.org_id == org_id, Finding.counts_in_total.is_(True), ignored_now(now))
-        .group_by(Finding.cluster_id, Finding.kind, Finding.namespace, Finding.rule)
+        .group_by(Finding.cluster_id, Finding.kind, Finding.namespace)
     )
     by_namespace: dict[tuple[uuid.UUID, str], Totals] = {}
-    for cluster_id, kind, namespace, rule, cost, count in session.execute(stmt):
+    for cluster_id, kind, namespace, cost, count in session.execute(stmt):
         provider = providers.get(cluster_id)
         if provider is None:
             continue  # a gone cluster, or one outside ``cluster_ids``
@@ -142,7 +139,6 @@ def _ignored(
             _slot(out.by_provider, provider),
             _slot(out.by_cluster, cluster_id),
             _slot(out.by_kind, kind),
-            _slot(out.by_rule, rule),
             _slot(by_namespace, (cluster_id, namespace or "")),
         )
         for totals in targets:
@@ -171,56 +167,64 @@ def _all_namespaces(
 
 def _top_namespaces(
     session: Session,
-    org_id: uuid.UUID,
     scope: list[ColumnElement[bool]],
     out: Breakdown,
+    ignored: dict[tuple[uuid.UUID, str], Totals],
     *,
-    now: datetime,
     limit: int,
 ) -> None:
-    """The ``limit`` namespaces wasting most (ignored taken off first), ranked in SQL."""
-    namespace = func.coalesce(Finding.namespace, "")
-    ignored = (
-        select(
-            Finding.cluster_id.label("cluster_id"),
-            namespace.label("namespace"),
-            func.sum(Finding.monthly_cost_usd).label("cost"),
-            func.count().label("findings"),
-        )
-        .where(Finding.org_id == org_id, Finding.counts_in_total.is_(True), ignored_now(now))
-        .group_by(Finding.cluster_id, namespace)
-        .subquery()
-    )
-    ignored_cost = func.coalesce(ignored.c.cost, 0)
-    ignored_findings = func.coalesce(ignored.c.findings, 0)
-    waste = WasteCurrent.cost - ignored_cost
-    stmt = (
-        select(
-            WasteCurrent.cluster_id,
-            WasteCurrent.key,
-            WasteCurrent.cost,
-            WasteCurrent.findings,
-            ignored_cost,
-            ignored_findings,
-            func.count().over(),
-        )
+    """The ``limit`` namespaces wasting most, read in cost order from the index.
+
+    Ignoring only lowers the namespaces holding ignored findings (``ignored``, few), so the
+    ``limit`` wasting most are among the ``limit + len(ignored)`` costliest before ignoring:
+    the database returns those, the ignored part comes off here, and they are ranked again."""
+    candidates = session.execute(
+        select(WasteCurrent.cluster_id, WasteCurrent.key, WasteCurrent.cost, WasteCurrent.findings)
         .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
-        .outerjoin(
-            ignored,
-            and_(
-                ignored.c.cluster_id == WasteCurrent.cluster_id,
-                ignored.c.namespace == WasteCurrent.key,
-            ),
-        )
-        .where(*scope, WasteCurrent.dimension == NAMESPACE, waste > 0)
-        .order_by(waste.desc(), WasteCurrent.cluster_id, WasteCurrent.key)
-        .limit(limit)
+        .where(*scope, WasteCurrent.dimension == NAMESPACE, WasteCurrent.cost > 0)
+        .order_by(WasteCurrent.cost.desc(), WasteCurrent.cluster_id, WasteCurrent.key)
+        .limit(limit + len(ignored))
+    ).all()
+    ranked: list[tuple[tuple[uuid.UUID, str], Totals]] = []
+    for cluster_id, key, cost, count in candidates:
+        part = ignored.get((cluster_id, key), Totals())
+        totals = Totals(Decimal(cost), int(count), part.ignored_cost, part.ignored_findings)
+        if totals.waste > 0:
+            ranked.append(((cluster_id, key), totals))
+    ranked.sort(key=lambda item: (-item[1].waste, str(item[0][0]), item[0][1]))
+    out.by_namespace = dict(ranked[:limit])
+    costly = session.scalar(
+        select(func.count())
+        .select_from(WasteCurrent)
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .where(*scope, WasteCurrent.dimension == NAMESPACE, WasteCurrent.cost > 0)
     )
-    for cluster_id, key, cost, count, icost, icount, wasting in session.execute(stmt):
-        out.by_namespace[(cluster_id, key)] = Totals(
-            Decimal(cost), int(count), Decimal(icost), int(icount)
+    # A namespace whose every counted finding is ignored wastes nothing now.
+    out.namespaces_wasting = int(costly or 0) - _emptied(session, scope, ignored)
+
+
+def _emptied(
+    session: Session, scope: list[ColumnElement[bool]], ignored: dict[tuple[uuid.UUID, str], Totals]
+) -> int:
+    """How many namespaces with a cost have all of it ignored now."""
+    if not ignored:
+        return 0
+    rows = session.execute(
+        select(WasteCurrent.cluster_id, WasteCurrent.key, WasteCurrent.cost)
+        .join(Cluster, Cluster.id == WasteCurrent.cluster_id)
+        .where(
+            *scope,
+            WasteCurrent.dimension == NAMESPACE,
+            WasteCurrent.cost > 0,
+            WasteCurrent.cluster_id.in_({cluster_id for cluster_id, _ in ignored}),
         )
-        out.namespaces_wasting = int(wasting)
+    )
+    return sum(
+        1
+        for cluster_id, key, cost in rows
+        if (cluster_id, key) in ignored
+        and Decimal(cost) - ignored[(cluster_id, key)].ignored_cost <= 0
+    )
 
 
 @dataclass(frozen=True)

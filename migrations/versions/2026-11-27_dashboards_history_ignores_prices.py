@@ -101,7 +101,7 @@ def upgrade() -> None:
     with op.batch_alter_table('resolved_findings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resolved_findings_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resolved_findings_org_id'), ['org_id'], unique=False)
-        batch_op.create_index('ix_resolved_findings_org_resolved', ['org_id', 'resolved_at'], unique=False)
+        batch_op.create_index('ix_resolved_findings_org_resolved', ['org_id', 'resolved_at'], unique=False, postgresql_include=['monthly_cost_usd'])
 
     op.create_table('waste_current',
     sa.Column('cluster_id', sa.Uuid(), nullable=False),
@@ -118,6 +118,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('waste_current', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_waste_current_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_waste_current_org_dimension', ['org_id', 'dimension', 'cost'], unique=False)
 
     op.create_table('waste_daily_cluster',
     sa.Column('cluster_id', sa.Uuid(), nullable=False),
@@ -198,6 +199,7 @@ def downgrade() -> None:
 
     op.drop_table('waste_daily_cluster')
     with op.batch_alter_table('waste_current', schema=None) as batch_op:
+        batch_op.drop_index('ix_waste_current_org_dimension')
         batch_op.drop_index(batch_op.f('ix_waste_current_org_id'))
 
     op.drop_table('waste_current')
