@@ -69,6 +69,7 @@ __all__ = [
     "Outcome",
     "TransientScanError",
     "finding_identity",
+    "finding_row",
     "queue_scan",
     "run_scan",
 ]
@@ -457,8 +458,6 @@ def _record_resolved(
 def _batches(
     findings: Sequence[FoundItem], claim: _Claim, *, now: datetime
 ) -> Iterator[list[dict[str, Any]]]:
-    from app.analysis import counts_in_total
-
     seen: set[str] = set()
     batch: list[dict[str, Any]] = []
     for found in findings:
@@ -466,27 +465,15 @@ def _batches(
         if identity in seen:
             continue
         seen.add(identity)
-        doc = found.as_dict()
         batch.append(
-            {
-                # Names come from the API server: cut to the columns (the identity is whole).
-                **{key: _cut(doc[key], width) for key, width in _WIDTHS.items()},
-                **{key: doc[key] for key in ("reason", "confidence", "cascade_from")},
-                **{key: doc[key] for key in ("evidence", "security_risk")},
-                "id": uuid.uuid4(),
-                "org_id": claim.org_id,
-                "cluster_id": claim.cluster_id,
-                "scan_run_id": claim.run_id,
-                "identity": identity,
-                "monthly_cost_usd": Decimal(str(round(found.cost.monthly_usd, 4))),
-                "cost_basis": found.cost.basis or None,
-                "cost_assumed": found.cost.assumed,
-                "counts_in_total": counts_in_total(found),
-                "age_days": found.age_days,
-                "owner": found.owner[:255] if found.owner else None,
-                "first_seen_at": now,
-                "last_seen_at": now,
-            }
+            finding_row(
+                found,
+                org_id=claim.org_id,
+                cluster_id=claim.cluster_id,
+                run_id=claim.run_id,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
         )
         if len(batch) >= PUBLISH_BATCH:
             yield batch
@@ -496,6 +483,41 @@ def _batches(
 
 
 _WIDTHS = {"kind": 100, "api_version": 100, "namespace": 253, "name": 253, "uid": 64, "rule": 64}
+
+
+def finding_row(
+    found: FoundItem,
+    *,
+    org_id: uuid.UUID,
+    cluster_id: uuid.UUID,
+    run_id: uuid.UUID,
+    first_seen_at: datetime,
+    last_seen_at: datetime,
+) -> dict[str, Any]:
+    """The ``findings`` row for one of the engine's findings (a publish keeps ``first_seen_at``
+    of a finding it already holds)."""
+    from app.analysis import counts_in_total
+
+    doc = found.as_dict()
+    return {
+        # Names come from the API server: cut to the columns (the identity is whole).
+        **{key: _cut(doc[key], width) for key, width in _WIDTHS.items()},
+        **{key: doc[key] for key in ("reason", "confidence", "cascade_from")},
+        **{key: doc[key] for key in ("evidence", "security_risk")},
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "cluster_id": cluster_id,
+        "scan_run_id": run_id,
+        "identity": finding_identity(found.kind, found.namespace, found.name, found.rule),
+        "monthly_cost_usd": Decimal(str(round(found.cost.monthly_usd, 4))),
+        "cost_basis": found.cost.basis or None,
+        "cost_assumed": found.cost.assumed,
+        "counts_in_total": counts_in_total(found),
+        "age_days": found.age_days,
+        "owner": found.owner[:255] if found.owner else None,
+        "first_seen_at": first_seen_at,
+        "last_seen_at": last_seen_at,
+    }
 
 
 def _cut(value: object, width: int) -> object:
