@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-dashboard clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,12 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.scan
+
+# The demo organisation at 200 clusters x 365 days on the local PostgreSQL (a database named
+# leftover_bench is dropped and re-created), then its pages under 8 concurrent clients.
+# make bench-dashboard ARGS="--clusters 10 --days 30" for a quick run.
+bench-dashboard: install
+	$(BIN)/python -m bench.dashboard $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
