@@ -5,8 +5,8 @@
 organisation's ``WasteCurrent`` rows (tens of rows per cluster) into today's
 ``OrgDailyWaste``. Both run inside the caller's transaction — the scan publish, an ignore-rule
 change, a cluster gone — so roll-ups and findings change together. ``refresh_org_day`` locks
-the organisation row first: two clusters publishing at once take turns, and the second sees
-the first's rows (READ COMMITTED reads the latest committed data per statement).
+the organisation row (FOR NO KEY UPDATE): two clusters publishing at once take turns, and the
+second sees the first's rows (READ COMMITTED reads the latest committed data per statement).
 
 ``aggregate`` is pure and shared with the demo seeder, which writes whole histories at once.
 """
@@ -203,7 +203,12 @@ def _current_rows(
 
 def refresh_org_day(session: Session, org_id: uuid.UUID, *, now: datetime) -> dict[Key, Totals]:
     """Re-sum the organisation's active clusters into today's organisation roll-up rows."""
-    session.execute(select(Organisation.id).where(Organisation.id == org_id).with_for_update())
+    # FOR NO KEY UPDATE: the findings and roll-ups this transaction inserted hold KEY SHARE on
+    # the organisation row (their foreign keys); FOR UPDATE would wait for another publisher's
+    # KEY SHARE while it waits for ours — a deadlock. NO KEY UPDATE only queues publishers.
+    session.execute(
+        select(Organisation.id).where(Organisation.id == org_id).with_for_update(key_share=True)
+    )
     totals = org_totals(_current_rows(session, org_id))
     write_org_day(session, org_id, now.date(), totals)
     return totals
