@@ -20,8 +20,13 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+def usd(value: float | Decimal) -> str:
+    """``$1,234.50``, zero included: a figure (a total, a chart's value), not a missing one."""
+    return f"${float(value):,.2f}"
+
+
 def money(value: float | Decimal | None, digits: int = 2) -> str:
-    """``$1,234.50``; an em dash for nothing."""
+    """``$1,234.50``; an em dash for nothing (a table cell without a cost)."""
     if value is None or value == 0:
         return "—"
     return f"${float(value):,.{digits}f}"
@@ -71,7 +76,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=money, bytes=human_bytes, cpu=cpu, age=age, date=date)
+    env.filters.update(money=money, usd=usd, bytes=human_bytes, cpu=cpu, age=age, date=date)
     return env
 
 

@@ -31,7 +31,7 @@ from app.findings.models import IgnoreRule
 from app.history.rollups import refresh_clusters
 from app.scans.models import Finding
 from app.tenancy import get_for_org, scoped
-from app.web import is_htmx, render
+from app.web import is_htmx, render, usd
 
 router = APIRouter()
 
@@ -60,10 +60,6 @@ def ignore_refusal(ctx: OrgContext) -> str | None:
     if ctx.at_least(Role.member):
         return None
     return f"{IGNORE_NEEDS_ROLE}; your role in {ctx.org.name} is {ctx.role.value}."
-
-
-def _money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
 
 
 def _findings(count: int) -> str:
@@ -162,7 +158,7 @@ def _cluster_choice(db: Session, ctx: OrgContext, raw: str) -> uuid.UUID | None:
 def _saved_text(marked: int, held: view.Held) -> str:
     if marked == 0:
         return "The rule is saved. It holds no finding yet: none that it matches is left unignored."
-    return f"Ignored {_findings(marked)} ({_money(held.monthly_cost)}/month left the totals)."
+    return f"Ignored {_findings(marked)} ({usd(held.monthly_cost)}/month left the totals)."
 
 
 @router.post("/ignores")
@@ -211,7 +207,7 @@ def delete_ignore(
     after = view.ignored_totals(db, ctx.org_id, now=now)
     released = before.findings - after.findings
     if released:
-        cost = _money(before.monthly_cost - after.monthly_cost)
+        cost = usd(before.monthly_cost - after.monthly_cost)
         text = (
             f"The rule is deleted: {_findings(released)} no longer ignored"
             f" ({cost}/month back in the totals)."

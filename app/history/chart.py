@@ -29,9 +29,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from app.history.queries import OTHER, TOTAL, Trend
+from app.web import usd
 
 WIDTH = 720
 HEIGHT = 260
@@ -120,11 +120,6 @@ class Chart:
     @property
     def days(self) -> int:
         return len(self.rows)
-
-
-def usd(value: Decimal | float) -> str:
-    """``$1,234.56`` — zero included (a chart's axis and table show it)."""
-    return f"${float(value):,.2f}"
 
 
 def axis_money(value: float, step: float) -> str:
