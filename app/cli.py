@@ -556,7 +556,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     try:
         report = seed_configured(
-            ops._settings(),
+            ops.load_settings(),
             clusters=args.clusters,
             days=args.days,
             seed=args.seed,

@@ -36,7 +36,8 @@ class OpsInputError(Exception):
     """Bad operator input: the CLI prints this line and exits 2."""
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
+    """The settings from the environment; a readable error (never the values) when invalid."""
     from pydantic import ValidationError
 
     from app.config import SettingsError, get_settings
@@ -77,7 +78,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve the web app with uvicorn (scans never run here: they are worker jobs)."""
     import uvicorn
 
-    _settings()
+    load_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -109,7 +110,7 @@ def run_worker(args: argparse.Namespace) -> int:
     """A Celery worker on the configured broker (Redis, or the embedded SQLite broker)."""
     from workers.celery_app import celery_for, uses_embedded_broker
 
-    settings = _settings()
+    settings = load_settings()
     argv = [
         "worker",
         "--queues",
@@ -135,7 +136,7 @@ def run_beat(args: argparse.Namespace) -> int:
     """Celery beat: sends the periodic housekeeping jobs. Run exactly one."""
     from workers.celery_app import celery_for
 
-    settings = _settings()
+    settings = load_settings()
     celery_for(settings).start(argv=["beat", "--loglevel", args.loglevel])
     return 0
 
@@ -161,7 +162,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = load_settings()
     migrate(settings, args.revision)
     print(f"database is up to date ({_describe_db(settings)})", file=sys.stderr)
     return 0
@@ -190,7 +191,7 @@ def run_all(args: argparse.Namespace) -> int:
     """Migrate, start web + worker + beat, and stop them all together."""
     from workers.celery_app import uses_embedded_broker
 
-    settings = _settings()
+    settings = load_settings()
     migrate(settings)
     url = f"http://{_url_host(args.host)}:{args.port}"
     me = [sys.executable, "-m", "app.cli"]
@@ -349,7 +350,7 @@ def run_create_user(args: argparse.Namespace) -> int:
     org_name = args.org.strip()
     if not org_name:
         raise OpsInputError("--org must not be empty")
-    settings = _settings()
+    settings = load_settings()
     try:
         user_id, org_id = _create_user(settings, email=args.email, password=password, org=org_name)
     except (OperationalError, ProgrammingError) as exc:
@@ -400,7 +401,7 @@ def run_rotate_keys(args: argparse.Namespace) -> int:
     from app.crypto import DecryptionFailed
     from app.db import make_engine, make_sessionmaker, session_scope
 
-    settings = _settings()
+    settings = load_settings()
     engine = make_engine(settings.database)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
